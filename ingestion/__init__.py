@@ -1,0 +1,1 @@
+"""Thin loaders that land raw inputs in Bronze Delta tables."""

@@ -1,0 +1,1 @@
+"""MLflow-tracked models over Gold: listening modes, preference, mood, SHAP, recommender."""

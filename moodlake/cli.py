@@ -1,0 +1,149 @@
+"""`moodlake`: the one entry point. Make targets call these commands.
+
+Commands import their implementation lazily so `moodlake --help` stays fast and a command only
+starts Spark (≈7-10 s of JVM start) when it needs it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from moodlake.settings import REPO_ROOT, Settings, load_settings
+
+app = typer.Typer(help="Moodlake: a local-first lakehouse for your Spotify listening.", no_args_is_help=True)
+ingest_app = typer.Typer(help="Land raw data in Bronze Delta tables (idempotent).", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+console = Console()
+
+UserOpt = Annotated[str | None, typer.Option("--user", help="listener id (default: derived from the file)")]
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+@app.command()
+def setup() -> None:
+    """Fetch what the runtime needs once (Delta jars via mvn) and check the JDK."""
+    from moodlake.jars import fetch_delta_jars
+    from moodlake.java import spark_java_home
+
+    settings = _settings()
+    settings.ensure_dirs()
+    jars = fetch_delta_jars(settings.cache_dir)
+    console.print(f"Java for Spark: {spark_java_home()}")
+    console.print(f"Delta jars: {len(jars)} in {jars[0].parent}")
+
+
+@ingest_app.command("catalog")
+def ingest_catalog(path: Annotated[list[Path], typer.Argument(help="catalog CSV (.csv or .csv.gz)")]) -> None:
+    """Land a track catalog CSV (Kaggle or TidyTuesday layout) in bronze.catalog_tracks."""
+    from ingestion.catalog import ingest_catalog_files
+    from moodlake.spark import get_spark
+
+    settings = _settings()
+    results = ingest_catalog_files(get_spark(settings), path)
+    from moodlake.ui import print_land_results
+
+    print_land_results(console, results)
+
+
+@ingest_app.command("history")
+def ingest_history(
+    path: Annotated[list[Path], typer.Argument(help="export files, folders or the export .zip")],
+    user: UserOpt = None,
+    timezone: Annotated[str | None, typer.Option(help="listener's IANA time zone")] = None,
+) -> None:
+    """Land Spotify privacy-export listening history (account data or extended history)."""
+    from ingestion.history import ingest_history_paths
+    from moodlake.spark import get_spark
+
+    settings = _settings()
+    ingest_history_paths(get_spark(settings), settings, path, user=user, timezone=timezone, console=console)
+
+
+@ingest_app.command("api")
+def ingest_api(user: UserOpt = None) -> None:
+    """Poll recently-played through the Spotify Web API (OAuth via spotipy) into Bronze."""
+    from ingestion.api import poll_recently_played
+    from moodlake.spark import get_spark
+
+    settings = _settings()
+    poll_recently_played(get_spark(settings), settings, user=user, console=console)
+
+
+@ingest_app.command("api-responses")
+def ingest_api_responses(
+    path: Annotated[list[Path], typer.Argument(help="saved recently-played JSON responses")],
+    user: UserOpt = None,
+) -> None:
+    """Land saved raw recently-played responses through the same path as live polling."""
+    from ingestion.api import ingest_saved_responses
+    from moodlake.spark import get_spark
+
+    settings = _settings()
+    ingest_saved_responses(get_spark(settings), settings, path, user=user, console=console)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def transform(ctx: typer.Context) -> None:
+    """`dbt build` (or any dbt command: `moodlake transform run -s fct_plays`) in the shared session."""
+    from moodlake.spark import get_spark
+    from moodlake.transform import run_dbt
+
+    settings = _settings()
+    get_spark(settings)
+    args = list(ctx.args) or ["build"]
+    ok = run_dbt(settings, args)
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False) -> None:
+    """Every table with layer, row count, Delta version and location; catalog coverage."""
+    from moodlake.spark import get_spark
+    from moodlake.status import collect_status, print_status
+
+    settings = _settings()
+    data = collect_status(get_spark(settings))
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        print_status(console, data)
+
+
+@app.command()
+def run(
+    demo: Annotated[bool, typer.Option("--demo/--no-demo", help="use the bundled demo data")] = True,
+) -> None:
+    """The whole pipeline: ingest, dbt build, then the later stages; writes summary.json."""
+    from moodlake.pipeline import run_pipeline
+
+    settings = _settings()
+    ok = run_pipeline(settings, demo=demo, console=console)
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="folder for the generated demo exports")] = REPO_ROOT / ".moodlake" / "demo",
+    seed: Annotated[int, typer.Option(help="random seed")] = 42,
+) -> None:
+    """Generate the deterministic DEMO listening histories (not a real person's data)."""
+    from ingestion.demo import generate_demo
+
+    files = generate_demo(out, seed=seed)
+    console.print(f"DEMO data: {len(files)} files in {out}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
