@@ -138,6 +138,7 @@ def _frame(spark: SparkSession, schema: T.StructType, rows: list[dict[str, Any]]
 
 def merge_new(spark: SparkSession, table: str, frame: DataFrame, retries: int = 3) -> int:
     """Insert rows whose ``_record_hash`` is not in ``table`` yet; returns rows inserted."""
+    from delta.exceptions import ConcurrentAppendException, ConcurrentWriteException, MetadataChangedException
     from delta.tables import DeltaTable
 
     for attempt in range(retries):
@@ -154,8 +155,9 @@ def merge_new(spark: SparkSession, table: str, frame: DataFrame, retries: int = 
             if metrics and metrics["version"] > before and metrics["operation"] == "MERGE":
                 return int(metrics["operationMetrics"].get("numTargetRowsInserted", "0"))
             return 0
-        except Exception as exc:  # Delta's optimistic concurrency: retry on a typed conflict
-            if "Concurrent" not in type(exc).__name__ and "ConcurrentAppend" not in str(exc) or attempt == retries - 1:
+        except (ConcurrentAppendException, ConcurrentWriteException, MetadataChangedException):
+            # Delta's optimistic concurrency: another writer committed first; the merge is safe to redo
+            if attempt == retries - 1:
                 raise
             time.sleep(1 + attempt)
     return 0

@@ -150,7 +150,7 @@ def detect_layout(header: list[str], source: str) -> Layout:
 def _open_text(path: Path) -> io.TextIOBase:
     if path.suffix == ".gz":
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by caller
+    return open(path, encoding="utf-8-sig", newline="")
 
 
 def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
