@@ -1,0 +1,149 @@
+"""Make Spark's Delta tables queryable in Trino under the same names (``delta.gold.fct_plays``).
+
+Why registration instead of a shared metastore: Spark keeps its Hive metastore in an embedded Derby
+database that only one JVM may open, so Trino gets its own file metastore and we point it at the
+same Delta folders with ``system.register_table``. Trino reads the Delta log itself on every query,
+so new versions written by Spark show up without re-registering; only new, dropped or moved
+tables need this step. We find tables from the warehouse folders (``<schema>.db/<table>/_delta_log``)
+so that no Spark session (and no Derby lock) is needed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+
+from moodlake.serve.trino import CATALOG, connect, local_uri, warehouse_path
+from moodlake.settings import Settings
+
+SERVED_SCHEMAS = ("silver", "gold")
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+_LOCATION = re.compile(r"location = '([^']*)'")
+
+
+@dataclass(frozen=True)
+class DeltaTable:
+    """One Spark-written Delta table: Trino schema and table name plus its folder."""
+
+    schema: str
+    name: str
+    path: Path
+
+
+@dataclass
+class RegistrationResult:
+    """What one registration pass changed, for the progress output and tests."""
+
+    registered: list[str] = field(default_factory=list)
+    relocated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    unregistered: list[str] = field(default_factory=list)
+
+    @property
+    def tables(self) -> list[str]:
+        return sorted(self.registered + self.relocated + self.unchanged)
+
+
+def discover_tables(settings: Settings, schemas: Sequence[str] = SERVED_SCHEMAS) -> list[DeltaTable]:
+    """Every ``<warehouse>/<schema>.db/<table>`` folder that holds a Delta log with at least one commit."""
+    root = warehouse_path(settings)
+    found: list[DeltaTable] = []
+    for schema in schemas:
+        folder = root / f"{schema}.db"
+        if not folder.is_dir():
+            continue
+        for table in sorted(p for p in folder.iterdir() if p.is_dir()):
+            log = table / "_delta_log"
+            if log.is_dir() and any(log.glob("*.json")) and _IDENT.match(table.name):
+                found.append(DeltaTable(schema, table.name, table))
+    return found
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def register_tables(
+    settings: Settings,
+    tables: Iterable[DeltaTable] | None = None,
+    console: Console | None = None,
+    schemas: Sequence[str] = SERVED_SCHEMAS,
+) -> RegistrationResult:
+    """Register (or re-point) tables in Trino; idempotent.
+
+    With ``tables=None`` the warehouse is scanned and registered tables whose folder is gone are
+    unregistered (metadata only: ``unregister_table`` never deletes data). With an explicit list
+    nothing is unregistered, because a partial list says nothing about the other tables.
+    """
+    prune = tables is None
+    wanted = list(discover_tables(settings, schemas) if tables is None else tables)
+    result = RegistrationResult()
+    conn = connect(settings)
+    try:
+        cur = conn.cursor()
+
+        def run(sql: str) -> list[list]:
+            cur.execute(sql)
+            return cur.fetchall()
+
+        target_schemas = sorted({t.schema for t in wanted} | (set(schemas) if prune else set()))
+        for schema in target_schemas:
+            run(f"create schema if not exists {CATALOG}.{schema}")
+        existing: dict[tuple[str, str], str | None] = {}
+        for schema in target_schemas:
+            rows = run(
+                f"select table_name from {CATALOG}.information_schema.tables "
+                f"where table_schema = {_sql_str(schema)} and table_type = 'BASE TABLE'"
+            )
+            for (name,) in rows:
+                existing[(schema, name)] = _location(run, schema, name)
+        for table in wanted:
+            key = (table.schema, table.name)
+            location = local_uri(settings, table.path)
+            qualified = f"{table.schema}.{table.name}"
+            if key in existing and existing[key] == location:
+                result.unchanged.append(qualified)
+                continue
+            if key in existing:
+                _unregister(run, table.schema, table.name)
+                result.relocated.append(qualified)
+            else:
+                result.registered.append(qualified)
+            run(
+                f"call {CATALOG}.system.register_table(schema_name => {_sql_str(table.schema)}, "
+                f"table_name => {_sql_str(table.name)}, table_location => {_sql_str(location)})"
+            )
+        if prune:
+            keep = {(t.schema, t.name) for t in wanted}
+            for schema, name in sorted(set(existing) - keep):
+                _unregister(run, schema, name)
+                result.unregistered.append(f"{schema}.{name}")
+    finally:
+        conn.close()
+    if console:
+        console.print(
+            f"Trino tables: {len(result.registered)} registered, {len(result.relocated)} re-pointed, "
+            f"{len(result.unchanged)} unchanged, {len(result.unregistered)} unregistered"
+        )
+    return result
+
+
+def _location(run, schema: str, name: str) -> str | None:  # type: ignore[no-untyped-def]
+    """The registered location (None when Trino cannot read the table any more, e.g. folder deleted)."""
+    try:
+        ddl = run(f"show create table {CATALOG}.{schema}.{name}")[0][0]
+    except Exception:  # the Delta log is gone or unreadable: treat as stale
+        return None
+    match = _LOCATION.search(ddl)
+    return match.group(1) if match else None
+
+
+def _unregister(run, schema: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    run(
+        f"call {CATALOG}.system.unregister_table(schema_name => {_sql_str(schema)}, "
+        f"table_name => {_sql_str(name)})"
+    )
