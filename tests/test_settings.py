@@ -1,0 +1,60 @@
+"""Settings: env vars beat the TOML file, which beats defaults; bad values fail with a clear message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from moodlake.settings import Settings
+
+
+def test_defaults_are_local(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MOODLAKE_CONFIG", str(tmp_path / "absent.toml"))
+    for var in ("MOODLAKE_HOME", "MOODLAKE_WAREHOUSE", "MOODLAKE_SPARK_MASTER", "MOODLAKE_TIMEZONE"):
+        monkeypatch.delenv(var, raising=False)
+    s = Settings()
+    assert s.spark_master == "local[*]"
+    assert s.home.name == ".moodlake"
+    assert s.warehouse_uri == str((s.home / "warehouse").resolve())
+    assert s.mlflow_uri.startswith("sqlite:///") and s.mlflow_uri.endswith("mlflow.db")
+
+
+def test_file_then_env_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "moodlake.toml"
+    config.write_text('timezone = "America/New_York"\nspark_master = "spark://10.0.0.5:7077"\n'
+                      'warehouse = "s3a://lake/warehouse/"\n[spark_conf]\n"spark.hadoop.fs.s3a.path.style.access" = "true"\n')
+    monkeypatch.setenv("MOODLAKE_CONFIG", str(config))
+    monkeypatch.setenv("MOODLAKE_TIMEZONE", "Asia/Tokyo")
+    monkeypatch.delenv("MOODLAKE_SPARK_MASTER", raising=False)
+    monkeypatch.delenv("MOODLAKE_WAREHOUSE", raising=False)
+    s = Settings()
+    assert s.timezone == "Asia/Tokyo"  # env wins over the file
+    assert s.spark_master == "spark://10.0.0.5:7077"  # file wins over the default
+    assert s.warehouse_uri == "s3a://lake/warehouse"  # object storage by configuration only
+    assert s.spark_conf["spark.hadoop.fs.s3a.path.style.access"] == "true"
+
+
+def test_s3a_warehouse_reaches_spark_conf(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from moodlake.spark import spark_conf
+
+    monkeypatch.setenv("MOODLAKE_CONFIG", str(tmp_path / "absent.toml"))
+    s = Settings(warehouse="s3a://bucket/lake", spark_master="spark://cluster:7077", cache_dir=tmp_path)
+    (tmp_path / "jars" / "delta-4.4.0-spark4.2").mkdir(parents=True)
+    (tmp_path / "jars" / "delta-4.4.0-spark4.2" / "delta.jar").write_text("")
+    (tmp_path / "jars" / "delta-4.4.0-spark4.2" / ".complete").write_text("")
+    conf = spark_conf(s)
+    assert conf["spark.sql.warehouse.dir"] == "s3a://bucket/lake"
+    assert conf["spark.master"] == "spark://cluster:7077"
+    assert "spark.driver.bindAddress" not in conf  # only pinned to loopback on a local master
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("timezone", "Mars/Olympus", "not an IANA time zone"), ("log_level", "LOUD", "MOODLAKE_LOG_LEVEL")],
+)
+def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, field: str, value: str, message: str) -> None:
+    monkeypatch.setenv("MOODLAKE_CONFIG", str(tmp_path / "absent.toml"))
+    with pytest.raises(ValidationError, match=message):
+        Settings(**{field: value})
