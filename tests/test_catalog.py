@@ -87,7 +87,7 @@ def test_unknown_layout_lists_missing_columns(tmp_path: Path) -> None:
 
 
 def test_missing_file_is_a_clear_error(spark, tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="nope.csv"):
+    with pytest.raises(FileNotFoundError, match=r"nope\.csv"):
         ingest_catalog_files(spark, [tmp_path / "nope.csv"])
 
 
