@@ -47,3 +47,27 @@ def spark(settings) -> Iterator:
     session = get_spark(settings)
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """`moodlake run` on the demo data, once per test session, in its own process and MOODLAKE_HOME.
+
+    End-to-end tests (status, summary.json, report, serving) read its outputs. It runs as a
+    subprocess, exactly as `make run` does, so it has its own JVM and metastore.
+    """
+    import json
+    import subprocess
+    import sys
+
+    home = tmp_path_factory.mktemp("demo_run_home")
+    env = {**os.environ, "MOODLAKE_HOME": str(home), "MOODLAKE_DRIVER_MEMORY": "3g"}
+    env.pop("MOODLAKE_WAREHOUSE", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "moodlake.cli", "run"], cwd=REPO, env=env, capture_output=True, text=True,
+        timeout=3600, check=False,
+    )
+    (home / "run1.log").write_text(proc.stdout + proc.stderr)
+    assert proc.returncode == 0, f"moodlake run failed (log {home / 'run1.log'}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    summary = json.loads((home / "reports" / "latest" / "summary.json").read_text())
+    return {"home": home, "env": env, "summary": summary, "stdout": proc.stdout}

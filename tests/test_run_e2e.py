@@ -1,0 +1,72 @@
+"""`moodlake run` end to end on the demo data, then `moodlake status --json`, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.conftest import REPO
+
+CONTRACTS = REPO.parent / "shared" / "contracts"
+LOCAL_CONTRACTS = REPO / "tests" / "fixtures" / "contracts"
+
+
+def schema(name: str) -> dict:
+    """The shared contract when present, else the copy the repo ships (kept identical by a test)."""
+    path = CONTRACTS / name if (CONTRACTS / name).exists() else LOCAL_CONTRACTS / name
+    return json.loads(path.read_text())
+
+
+def status_json(env: dict) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "-m", "moodlake.cli", "status", "--json"], cwd=REPO, env=env,
+        capture_output=True, text=True, timeout=900, check=True,
+    )
+    return json.loads(proc.stdout)
+
+
+def test_summary_follows_the_contract(demo_run: dict) -> None:
+    summary = demo_run["summary"]
+    jsonschema.validate(summary, schema("summary.schema.json"))
+    assert summary["demo"] is True
+    assert {"ingest", "transform"} <= set(summary["stages"])
+    assert all("error" not in stage for stage in summary["stages"].values())
+    assert "DEMO" in demo_run["stdout"]
+
+
+def test_status_lists_every_layer_with_rows(demo_run: dict) -> None:
+    status = status_json(demo_run["env"])
+    jsonschema.validate(status, schema("status.schema.json"))
+    layers = {t["layer"] for t in status["tables"] if t["rows"] > 0}
+    assert {"bronze", "silver", "gold"} <= layers
+    for table in status["tables"]:
+        assert Path(table["location"].removeprefix("file:")).is_dir()
+    assert status.get("coverage"), "coverage per listener is reported once plays are modelled"
+    for listener, cov in status["coverage"].items():
+        assert listener.startswith("demo-")
+        assert 0 < cov["matched_play_share"] <= 1
+
+
+def test_second_run_adds_no_bronze_rows(demo_run: dict) -> None:
+    before = {k: v for k, v in demo_run["summary"]["tables"].items() if k.startswith("bronze.")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "moodlake.cli", "run"], cwd=REPO, env=demo_run["env"],
+        capture_output=True, text=True, timeout=3600, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    summary = json.loads((demo_run["home"] / "reports" / "latest" / "summary.json").read_text())
+    after = {k: v for k, v in summary["tables"].items() if k.startswith("bronze.")}
+    assert after == before
+    assert summary["stages"]["ingest"]["inserted"] == 0
+
+
+@pytest.mark.parametrize("name", ["summary.schema.json", "status.schema.json"])
+def test_shipped_contract_copies_match_shared(name: str) -> None:
+    if not (CONTRACTS / name).exists():
+        pytest.skip("../shared/contracts is absent; the shipped copy is used")
+    assert json.loads((CONTRACTS / name).read_text()) == json.loads((LOCAL_CONTRACTS / name).read_text())
