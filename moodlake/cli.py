@@ -144,6 +144,22 @@ def demo(
     console.print(f"DEMO data: {len(files)} files in {out}")
 
 
+@app.command()
+def serve() -> None:
+    """Start Trino (delta catalog over the warehouse) and Superset on 127.0.0.1; print the URLs."""
+    from moodlake.serve.stack import serve as start_stack
+
+    start_stack(_settings(), console)
+
+
+@app.command()
+def stop() -> None:
+    """Stop the Trino and Superset servers that `moodlake serve` started."""
+    from moodlake.serve.stack import stop as stop_stack
+
+    stop_stack(_settings(), console)
+
+
 def main() -> None:
     app()
 
