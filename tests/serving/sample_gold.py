@@ -1,0 +1,162 @@
+"""A small, deterministic Gold layer written with Spark, shaped like docs/CONTRACTS.md.
+
+Why: serving tests and dashboard screenshots must not wait for (or depend on) the whole pipeline,
+yet they need every table the serving views and dashboards read. Marts are derived from the sample
+plays with Spark SQL so that numbers across dashboards agree with each other.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+
+from pyspark.sql import SparkSession
+
+GENRES = ["pop", "rock", "rap", "edm", "latin", "r&b"]
+DAYPARTS = [(0, "night"), (6, "morning"), (12, "afternoon"), (18, "evening")]
+FEATURES = ["valence", "energy", "danceability", "acousticness", "tempo"]
+
+
+def _quadrant(valence: float, energy: float) -> str:
+    if valence >= 0.5:
+        return "happy_energetic" if energy >= 0.5 else "calm_content"
+    return "tense_angry" if energy >= 0.5 else "sad_low"
+
+
+def _daypart(hour: int) -> str:
+    return [name for start, name in DAYPARTS if hour >= start][-1]
+
+
+def sample_tables(n_tracks: int = 120, n_plays: int = 1500, seed: int = 7) -> dict[str, list[dict]]:
+    """Rows for dim_tracks, fct_plays and the ML tables (marts are derived in SQL)."""
+    rnd = random.Random(seed)
+    tracks = []
+    for i in range(n_tracks):
+        valence, energy = round(rnd.random(), 3), round(rnd.random(), 3)
+        genre = GENRES[i % len(GENRES)]
+        tracks.append({
+            "track_id": f"t{i:04d}", "track_name": f"Song {i}", "artist_names": f"Artist {i % 25}",
+            "primary_artist_name": f"Artist {i % 25}", "popularity": rnd.randint(10, 90),
+            "danceability": round(rnd.random(), 3), "energy": energy, "valence": valence,
+            "acousticness": round(rnd.random(), 3), "instrumentalness": round(rnd.random() / 4, 3),
+            "speechiness": round(rnd.random() / 5, 3), "liveness": round(rnd.random() / 3, 3),
+            "loudness": round(-rnd.random() * 20, 2), "tempo": round(70 + rnd.random() * 100, 1),
+            "primary_genre": genre, "genres": [genre], "mood_quadrant": _quadrant(valence, energy),
+        })
+    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    plays, session, last = [], 0, start
+    for i in range(n_plays):
+        gap = timedelta(minutes=rnd.choice([3, 3, 4, 4, 5, 45, 180, 600]))
+        played_at = last + gap
+        last = played_at
+        if gap > timedelta(minutes=20):
+            session += 1
+        local = played_at + timedelta(hours=1)
+        t = tracks[int(rnd.triangular(0, n_tracks - 1, 10))]
+        ms = rnd.randint(20_000, 240_000)
+        plays.append({
+            "user_id": "demo", "play_id": f"p{i:05d}", "played_at": played_at.replace(tzinfo=None),
+            "played_at_local": local.replace(tzinfo=None), "local_date": local.date(),
+            "local_hour": local.hour, "local_weekday": local.isoweekday(), "daypart": _daypart(local.hour),
+            "track_id": t["track_id"], "track_name": t["track_name"], "artist_name": t["primary_artist_name"],
+            "genre": t["primary_genre"], "ms_played": ms, "completion_ratio": round(min(ms / 200_000, 1.0), 3),
+            "is_skipped": ms < 30_000, "valence": t["valence"], "energy": t["energy"],
+            "danceability": t["danceability"], "acousticness": t["acousticness"], "tempo": t["tempo"],
+            "mood_quadrant": t["mood_quadrant"], "session_id": f"s{session:04d}",
+        })
+    modes = [
+        {"user_id": "demo", "mode_id": k, "mode_name": name, "valence": v, "energy": e,
+         "danceability": d, "acousticness": a, "tempo": tp, "share_of_plays": s}
+        for k, (name, v, e, d, a, tp, s) in enumerate([
+            ("Upbeat dance", 0.72, 0.78, 0.74, 0.10, 122.0, 0.41),
+            ("Quiet focus", 0.38, 0.30, 0.45, 0.71, 92.0, 0.34),
+            ("Heavy drive", 0.31, 0.82, 0.52, 0.08, 138.0, 0.25),
+        ])
+    ]
+    scores = [{"user_id": "demo", "track_id": t["track_id"], "preference_score": round(rnd.random(), 3)}
+              for t in tracks]
+    explanations = []
+    for s in sorted(scores, key=lambda r: -r["preference_score"])[:20]:
+        t = next(x for x in tracks if x["track_id"] == s["track_id"])
+        for rank, feature in enumerate(FEATURES[:3], start=1):
+            contribution = round(rnd.uniform(-0.2, 0.3), 3)
+            explanations.append({
+                "user_id": "demo", "track_id": t["track_id"], "rank": rank, "feature": feature,
+                "value": float(t[feature]), "contribution": contribution,
+                "reason": f"{feature} {'raises' if contribution > 0 else 'lowers'} the score",
+            })
+    recs = []
+    now = datetime(2026, 1, 1)
+    for mode in ("mirror", "coach"):
+        pool = rnd.sample(tracks, 10)
+        for rank, t in enumerate(pool, start=1):
+            recs.append({
+                "user_id": "demo", "mode": mode, "rank": rank, "track_id": t["track_id"],
+                "match_score": round(rnd.random(), 3),
+                "improvement_score": round(rnd.random() / 5, 3) if mode == "coach" else 0.0,
+                "reason": "close to your current mood" if mode == "mirror" else "a small step brighter",
+                "generated_at": now,
+            })
+    return {"dim_tracks": tracks, "fct_plays": plays, "ml_listening_modes": modes,
+            "ml_track_scores": scores, "ml_track_explanations": explanations, "ml_recommendations": recs}
+
+
+MART_SQL = {
+    "fct_sessions": """
+        select session_id, user_id, min(played_at) as started_at, max(played_at) as ended_at,
+               min(played_at_local) as started_at_local, min_by(daypart, played_at) as daypart,
+               count(*) as plays, sum(ms_played) / 60000.0 as minutes, avg(valence) as mean_valence,
+               avg(energy) as mean_energy, mode(mood_quadrant) as dominant_mood_quadrant
+        from gold.fct_plays group by session_id, user_id""",
+    "mart_hour_weekday_profile": """
+        select user_id, local_weekday, local_hour, count(*) as plays, sum(ms_played) / 60000.0 as minutes,
+               avg(valence) as mean_valence, avg(energy) as mean_energy
+        from gold.fct_plays group by user_id, local_weekday, local_hour""",
+    "mart_daypart_mood": """
+        select user_id, daypart, mood_quadrant, count(*) as plays, sum(ms_played) / 60000.0 as minutes,
+               avg(valence) as mean_valence, avg(energy) as mean_energy
+        from gold.fct_plays group by user_id, daypart, mood_quadrant""",
+    "mart_feature_correlations": """
+        select user_id, feature, 'completion_ratio' as outcome, corr(value, completion_ratio) as correlation,
+               count(*) as n
+        from (select user_id, completion_ratio, stack(5, 'valence', valence, 'energy', energy,
+                     'danceability', danceability, 'acousticness', acousticness, 'tempo', tempo / 200)
+                     as (feature, value) from gold.fct_plays)
+        group by user_id, feature""",
+    "mart_genre_gap": """
+        with mine as (select user_id, genre, count(*) / sum(count(*)) over (partition by user_id) as user_share
+                      from gold.fct_plays group by user_id, genre),
+             world as (select primary_genre as genre, count(*) / sum(count(*)) over () as catalog_share
+                       from gold.dim_tracks group by primary_genre)
+        select mine.user_id, mine.genre, mine.user_share, world.catalog_share,
+               mine.user_share - world.catalog_share as share_gap
+        from mine join world using (genre)""",
+    "mart_daily_mood": """
+        select user_id, local_date, count(*) as plays, sum(ms_played) / 60000.0 as minutes,
+               avg(valence) as mean_valence, avg(energy) as mean_energy
+        from gold.fct_plays group by user_id, local_date""",
+    "mart_yearly_recap": """
+        select user_id, year(local_date) as year, count(*) as plays, sum(ms_played) / 60000.0 as minutes,
+               count(distinct track_id) as distinct_tracks, count(distinct artist_name) as distinct_artists,
+               mode(artist_name) as top_artist, mode(track_name) as top_track, mode(genre) as top_genre,
+               avg(valence) as mean_valence, avg(energy) as mean_energy
+        from gold.fct_plays group by user_id, year(local_date)""",
+}
+
+
+def write_sample_gold(spark: SparkSession, only: list[str] | None = None) -> list[str]:
+    """Write the sample Gold tables (Delta, overwrite); returns the table names written."""
+    import pandas as pd
+
+    written = []
+    for name, rows in sample_tables().items():
+        if only is None or name in only:
+            spark.createDataFrame(pd.DataFrame(rows)).write.format("delta").mode("overwrite") \
+                .option("overwriteSchema", "true").saveAsTable(f"gold.{name}")
+            written.append(name)
+    for name, sql in MART_SQL.items():
+        if only is None or name in only:
+            spark.sql(sql).write.format("delta").mode("overwrite").option("overwriteSchema", "true") \
+                .saveAsTable(f"gold.{name}")
+            written.append(name)
+    return written
