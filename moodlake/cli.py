@@ -160,6 +160,42 @@ def stop() -> None:
     stop_stack(_settings(), console)
 
 
+@app.command()
+def recommend(
+    user: Annotated[str | None, typer.Option("--user", help="listener id (default: the first listener)")] = None,
+    mode: Annotated[str, typer.Option(help="mirror | coach | discovery | world")] = "mirror",
+    n: Annotated[int, typer.Option("--n", min=1, max=100, help="tracks in the list")] = 20,
+    context: Annotated[str, typer.Option(help='now | morning | evening | "monday morning" ...')] = "now",
+    new_artists_only: Annotated[bool, typer.Option("--new-artists-only", help="only artists never played")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False,
+) -> None:
+    """Mood-aware recommendations (mirror or coach) with two scores and a reason; writes gold.ml_recommendations."""
+    from ml.rec_cli import run_recommend
+
+    try:
+        run_recommend(_settings(), console, user, mode, n, context, new_artists_only, as_json)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def explain(
+    track_id: Annotated[str, typer.Argument(help="catalog track id")],
+    user: Annotated[str | None, typer.Option("--user", help="listener id (default: the first listener)")] = None,
+    mode: Annotated[str, typer.Option(help="mirror | coach: which policy sentence")] = "mirror",
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False,
+) -> None:
+    """Why a track fits (or not): both scores, the policy's sentence and the preference model's SHAP values."""
+    from ml.rec_cli import run_explain
+
+    try:
+        run_explain(_settings(), console, track_id, user, mode, as_json)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+
+
 def main() -> None:
     app()
 
