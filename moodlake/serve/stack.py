@@ -1,0 +1,89 @@
+"""`moodlake serve` / `moodlake stop`: the whole serving stack in dependency order.
+
+Order matters: Trino first (registration, dbt-trino and the Superset import all talk to it), then
+table registration, then the serving views, then Superset's one-time set-up, the asset import
+(overwrites every chart and dashboard from the repo's YAML) and finally its web server. Each step
+is idempotent, so ``serve`` is also the way to refresh after a pipeline run; a running server is
+left running.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rich.console import Console
+from rich.table import Table
+
+from moodlake.serve import superset, trino
+from moodlake.serve.register import register_tables
+from moodlake.serve.views import build_serving_views
+from moodlake.settings import Settings
+
+DASHBOARDS = {
+    "listening-overview": "Listening overview",
+    "why": "Why: what goes with your listening",
+    "modes-predictions": "Modes & predictions",
+    "recommendations": "Recommendations & explanations",
+    "you-vs-world": "You vs the world",
+    "year-in-review": "Year in review",
+}
+
+
+def serve(settings: Settings, console: Console) -> dict[str, str]:
+    """Start (or refresh) Trino + views + Superset; returns the URLs it printed."""
+    settings.ensure_dirs()
+    t0 = time.monotonic()
+    with console.status("Trino: fetching and starting …"):
+        seconds = trino.start_trino(settings, console)
+    console.print(f"[green]Trino ready[/] on {trino.base_url(settings)} ({seconds:.0f} s)")
+    with console.status("Registering Delta tables in Trino …"):
+        result = register_tables(settings, console=console)
+    gold = [name.split(".", 1)[1] for name in result.tables if name.startswith("gold.")]
+    with console.status("dbt-trino: building serving views …"):
+        outcome = build_serving_views(settings, gold, console)
+    if not outcome.success:
+        console.print("[yellow]Some serving views failed; dashboards over them will show errors.[/]")
+    with console.status("Superset: installing (once) …"):
+        superset.install_superset(settings, console)
+    with console.status("Superset: one-time set-up …"):
+        new_password = superset.initialize(settings, console)
+    with console.status("Superset: importing dashboards from serving/superset/assets …"):
+        superset.import_assets(settings, console)
+    with console.status("Superset: starting …"):
+        seconds = superset.start_superset(settings, console)
+    console.print(f"[green]Superset ready[/] on {superset.base_url(settings)} ({seconds:.0f} s)")
+    urls = _print_urls(settings, console, new_password)
+    console.print(f"Serving stack up in {time.monotonic() - t0:.0f} s. Stop it with `moodlake stop`.")
+    return urls
+
+
+def _print_urls(settings: Settings, console: Console, new_password: str | None) -> dict[str, str]:
+    base = superset.base_url(settings)
+    urls = {
+        "Trino UI": f"{trino.base_url(settings)}/ui/",
+        "Trino JDBC": f"jdbc:trino://127.0.0.1:{settings.trino_port}/delta",
+        "Superset": f"{base}/",
+    }
+    urls.update({title: f"{base}/superset/dashboard/{slug}/" for slug, title in DASHBOARDS.items()})
+    table = Table(title="Moodlake serving")
+    table.add_column("what")
+    table.add_column("where")
+    for name, url in urls.items():
+        table.add_row(name, url)
+    console.print(table)
+    paths = superset.superset_paths(settings)
+    if new_password:
+        # shown once, on the run that created it; afterwards only the file's path is printed
+        console.print(f"Superset login: [bold]{superset.ADMIN_USER}[/] / [bold]{new_password}[/] "
+                      f"(stored in {paths.admin_password_file}, mode 0600)")
+    else:
+        console.print(f"Superset login: {superset.ADMIN_USER}, password in {paths.admin_password_file}")
+    return urls
+
+
+def stop(settings: Settings, console: Console) -> None:
+    """Stop Superset and Trino of this Moodlake home (by pid file; other processes are untouched)."""
+    stopped_superset = superset.stop_superset(settings)
+    console.print("Superset stopped." if stopped_superset else "Superset was not running.")
+    stopped_trino = trino.stop_trino(settings)
+    console.print("Trino stopped." if stopped_trino else "Trino was not running.")

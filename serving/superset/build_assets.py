@@ -1,0 +1,307 @@
+"""Generate Moodlake's Superset assets (YAML, committed under ``assets/``) from one compact spec.
+
+Why generate: Superset's v1 bundle format repeats uuids, chart ids and layout trees in several files;
+hand-editing them invites the import gotchas in shared/notes/superset.md (missing ``chartId``, rows
+wider than 12, uuids that drift). This spec is the single place to change a chart; run
+``python serving/superset/build_assets.py [--trino-port N]`` and commit ``assets/``. With a running
+Trino the dataset columns are read from the serving views; otherwise they are left to the import,
+which refreshes every dataset's columns from Trino anyway.
+
+All times are the listener's local time: charts group by ``played_at_local``/``local_*`` columns
+that the Gold layer derives from the listener's IANA time zone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+ASSETS = HERE / "assets"
+NS = uuid.UUID("5b0a3f9e-5d2c-4c8e-9a59-6d6f6f646c6b")  # fixed: uuids must never change (G7)
+DB_NAME = "moodlake_trino"
+SCHEMA = "serving"
+
+
+def uid(kind: str, name: str) -> str:
+    return str(uuid.uuid5(NS, f"{kind}:{name}"))
+
+
+def sql_metric(label: str, expr: str) -> dict[str, Any]:
+    """An ad-hoc SQL metric, for datasets whose columns other stages still shape."""
+    return {"expressionType": "SQL", "sqlExpression": expr, "label": label, "hasCustomLabel": True,
+            "optionName": f"metric_{label}"}
+
+
+def sql_filter(expr: str) -> dict[str, Any]:
+    return {"expressionType": "SQL", "sqlExpression": expr, "clause": "WHERE",
+            "filterOptionName": "filter_" + uid("filter", expr)[:8]}
+
+
+# ---- datasets: serving views and their saved metrics ------------------------------------------
+DATASETS: dict[str, dict[str, Any]] = {
+    "plays": {
+        "dttm": "played_at_local",
+        "metrics": {
+            "plays": ("COUNT(*)", "Plays"),
+            "minutes": ("SUM(minutes_played)", "Minutes"),
+            "distinct_tracks": ("COUNT(DISTINCT track_id)", "Distinct tracks"),
+            "mean_valence": ("AVG(valence)", "Mean valence"),
+            "mean_energy": ("AVG(energy)", "Mean energy"),
+            "skip_rate": ("AVG(CASE WHEN is_skipped THEN 1.0 ELSE 0.0 END)", "Skip rate"),
+        },
+    },
+    "tracks": {"metrics": {"mean_valence": ("AVG(valence)", "Mean valence"),
+                           "mean_energy": ("AVG(energy)", "Mean energy"),
+                           "tracks": ("COUNT(*)", "Tracks")}},
+    "sessions": {"dttm": "started_at_local", "metrics": {"sessions": ("COUNT(*)", "Sessions")}},
+    "daily_mood": {"dttm": "local_date", "metrics": {}},
+    "feature_correlations": {"metrics": {}},
+    "genre_gap": {"metrics": {}},
+    "yearly_recap": {"metrics": {}},
+    "listening_modes": {"metrics": {}},
+    "track_scores": {"metrics": {"mean_score": ("AVG(preference_score)", "Mean preference score")}},
+    "track_explanations": {"metrics": {"mean_contribution": ("AVG(contribution)", "Mean contribution")}},
+    "recommendations": {"dttm": "generated_at", "metrics": {}},
+}
+
+# ---- charts: name -> (dataset, viz_type, params) --------------------------------------------
+BAR = {"viz_type": "echarts_timeseries_bar", "orientation": "vertical", "row_limit": 1000, "show_legend": True,
+       "rich_tooltip": True, "x_axis_sort_asc": True, "truncate_metric": True, "comparison_type": "values",
+       "y_axis_format": "SMART_NUMBER", "x_axis_title_margin": 15, "y_axis_title_margin": 15}
+TABLE = {"viz_type": "table", "query_mode": "aggregate", "order_desc": True, "row_limit": 15,
+         "include_search": False, "show_cell_bars": True, "table_timestamp_format": "smart_date"}
+RAW = {"viz_type": "table", "query_mode": "raw", "row_limit": 20, "include_search": False,
+       "table_timestamp_format": "smart_date", "show_cell_bars": False}
+PIE = {"viz_type": "pie", "row_limit": 12, "show_legend": True, "show_labels": True, "label_type": "key_percent",
+       "donut": True, "sort_by_metric": True, "number_format": "SMART_NUMBER", "legendOrientation": "right"}
+BIG = {"viz_type": "big_number_total", "y_axis_format": "SMART_NUMBER"}
+LINE = {"viz_type": "echarts_timeseries_line", "row_limit": 10000, "show_legend": True, "rich_tooltip": True,
+        "y_axis_format": "SMART_NUMBER", "markerEnabled": False, "truncate_metric": True, "comparison_type": "values"}
+
+CHARTS: dict[str, tuple[str, dict[str, Any]]] = {
+    # Listening overview
+    "Plays": ("plays", {**BIG, "metric": "plays", "subheader": "plays in total"}),
+    "Minutes listened": ("plays", {**BIG, "metric": "minutes", "subheader": "minutes in total"}),
+    "Distinct tracks": ("plays", {**BIG, "metric": "distinct_tracks", "subheader": "different tracks"}),
+    "When you listen (local hour x weekday)": ("plays", {
+        "viz_type": "heatmap_v2", "x_axis": "local_hour", "groupby": "weekday_label", "metric": "plays",
+        "row_limit": 10000, "sort_x_axis": "alpha_asc", "sort_y_axis": "alpha_asc",
+        "normalize_across": "heatmap", "linear_color_scheme": "blue_white_yellow", "show_legend": True,
+        "show_values": False, "xscale_interval": -1, "yscale_interval": -1, "left_margin": "auto",
+        "bottom_margin": "auto", "value_bounds": [None, None], "y_axis_format": "SMART_NUMBER",
+        "x_axis_title": "local hour"}),
+    "Mood by daypart": ("plays", {**BAR, "x_axis": "daypart", "metrics": ["plays"], "groupby": ["mood_quadrant"],
+                                  "stack": "Stack", "x_axis_title": "daypart (local time)"}),
+    "Genre share (minutes)": ("plays", {**PIE, "groupby": ["genre"], "metric": "minutes"}),
+    "Top artists": ("plays", {**TABLE, "groupby": ["artist_name"], "metrics": ["plays", "minutes"],
+                              "timeseries_limit_metric": "plays"}),
+    "Top tracks": ("plays", {**TABLE, "groupby": ["track_name", "artist_name"], "metrics": ["plays", "minutes"],
+                             "timeseries_limit_metric": "minutes"}),
+    # Why
+    "Feature correlations": ("feature_correlations", {
+        **BAR, "x_axis": "feature", "metrics": [sql_metric("correlation", "AVG(correlation)")], "groupby": [],
+        "y_axis_title": "correlation"}),
+    "Correlation table": ("feature_correlations", {
+        **RAW, "all_columns": ["feature", "outcome", "correlation", "n"]}),
+    "Skip rate by mood": ("plays", {**BAR, "x_axis": "mood_quadrant", "metrics": ["skip_rate"], "groupby": [],
+                                    "y_axis_format": ".0%"}),
+    "Mood over time (weekly)": ("daily_mood", {
+        **LINE, "x_axis": "local_date", "time_grain_sqla": "P1W",
+        "metrics": [sql_metric("valence", "AVG(mean_valence)"), sql_metric("energy", "AVG(mean_energy)")]}),
+    # Modes & predictions
+    "Listening modes": ("listening_modes", {
+        **PIE, "groupby": ["mode_name"], "metric": sql_metric("share", "SUM(share_of_plays)")}),
+    "Mode centroids": ("listening_modes", {
+        **RAW, "all_columns": ["mode_name", "share_of_plays", "valence", "energy", "danceability",
+                               "acousticness", "tempo"]}),
+    "Highest preference scores": ("track_scores", {
+        **RAW, "all_columns": ["track_name", "artist_name", "genre", "preference_score"],
+        "order_by_cols": ['["preference_score", false]'], "row_limit": 15}),
+    "Preference by genre": ("track_scores", {**BAR, "x_axis": "genre", "metrics": ["mean_score"], "groupby": []}),
+    # Recommendations & explanations
+    "Mirror: more of where you are": ("recommendations", {
+        **RAW, "all_columns": ["rank", "track_name", "artist_name", "mood_quadrant", "reason"],
+        "adhoc_filters": [sql_filter("mode = 'mirror'")], "order_by_cols": ['["rank", true]']}),
+    "Coach: one small step brighter": ("recommendations", {
+        **RAW, "all_columns": ["rank", "track_name", "artist_name", "valence", "energy", "reason"],
+        "adhoc_filters": [sql_filter("mode = 'coach'")], "order_by_cols": ['["rank", true]']}),
+    "What drives the scores (mean SHAP contribution)": ("track_explanations", {
+        **BAR, "x_axis": "feature", "metrics": ["mean_contribution"], "groupby": []}),
+    "Explanations per track": ("track_explanations", {
+        **RAW, "all_columns": ["track_name", "rank", "feature", "value", "contribution", "reason"],
+        "order_by_cols": ['["track_name", true]', '["rank", true]'], "row_limit": 30}),
+    # You vs the world
+    "Genre share: you vs the catalog": ("genre_gap", {
+        **BAR, "x_axis": "genre", "groupby": [],
+        "metrics": [sql_metric("you", "SUM(user_share)"), sql_metric("catalog", "SUM(catalog_share)")],
+        "y_axis_format": ".0%"}),
+    "Your mean valence": ("plays", {**BIG, "metric": "mean_valence", "subheader": "you", "y_axis_format": ".2f"}),
+    "Catalog mean valence": ("tracks", {**BIG, "metric": "mean_valence", "subheader": "the catalog",
+                                        "y_axis_format": ".2f"}),
+    "Your mean energy": ("plays", {**BIG, "metric": "mean_energy", "subheader": "you", "y_axis_format": ".2f"}),
+    "Catalog mean energy": ("tracks", {**BIG, "metric": "mean_energy", "subheader": "the catalog",
+                                       "y_axis_format": ".2f"}),
+    # Year in review
+    "Your years": ("yearly_recap", {
+        **RAW, "all_columns": ["year", "plays", "minutes", "distinct_tracks", "top_artist", "top_track",
+                               "top_genre"], "order_by_cols": ['["year", false]']}),
+    "Minutes per month": ("plays", {**BAR, "x_axis": "played_at_local", "time_grain_sqla": "P1M",
+                                    "metrics": ["minutes"], "groupby": []}),
+    "Moods per year": ("plays", {**BAR, "x_axis": "local_year", "metrics": ["plays"], "groupby": ["mood_quadrant"],
+                                 "stack": "Stack"}),
+}
+
+REFLECTION = ("These suggestions help you reflect on your listening. They are not a diagnosis or advice. "
+              "*Mirror* stays close to your current mood; *Coach* moves valence and energy one small step.")
+
+# ---- dashboards: slug -> (title, rows of (chart, width) or ("#markdown", text, width)) ---------
+DASHBOARDS: dict[str, tuple[str, list[list[tuple]]]] = {
+    "listening-overview": ("Listening overview", [
+        [("Plays", 4), ("Minutes listened", 4), ("Distinct tracks", 4)],
+        [("When you listen (local hour x weekday)", 12)],
+        [("Mood by daypart", 6), ("Genre share (minutes)", 6)],
+        [("Top artists", 6), ("Top tracks", 6)],
+    ]),
+    "why": ("Why: what goes with your listening", [
+        [("Feature correlations", 6), ("Correlation table", 6)],
+        [("Skip rate by mood", 4), ("Mood over time (weekly)", 8)],
+    ]),
+    "modes-predictions": ("Modes & predictions", [
+        [("Listening modes", 5), ("Mode centroids", 7)],
+        [("Highest preference scores", 7), ("Preference by genre", 5)],
+    ]),
+    "recommendations": ("Recommendations & explanations", [
+        [("#markdown", REFLECTION, 12)],
+        [("Mirror: more of where you are", 6), ("Coach: one small step brighter", 6)],
+        [("What drives the scores (mean SHAP contribution)", 5), ("Explanations per track", 7)],
+    ]),
+    "you-vs-world": ("You vs the world", [
+        [("Your mean valence", 3), ("Catalog mean valence", 3), ("Your mean energy", 3), ("Catalog mean energy", 3)],
+        [("Genre share: you vs the catalog", 12)],
+    ]),
+    "year-in-review": ("Year in review", [
+        [("Your years", 12)],
+        [("Minutes per month", 6), ("Moods per year", 6)],
+    ]),
+}
+
+
+def dataset_columns(table: str, port: int | None) -> list[dict[str, Any]]:
+    """Columns of ``delta.serving.<table>`` from a running Trino, or [] (the import refreshes them)."""
+    if port is None:
+        return []
+    try:
+        import trino
+
+        conn = trino.dbapi.connect(host="127.0.0.1", port=port, user="moodlake", catalog="delta", schema=SCHEMA)
+        cur = conn.cursor()
+        cur.execute(f"describe {table}")
+        rows = cur.fetchall()
+        conn.close()
+    except Exception:
+        return []
+    cols = []
+    for name, type_, *_ in rows:
+        temporal = type_.startswith(("timestamp", "date"))
+        cols.append({"column_name": name, "type": type_.upper(), "is_dttm": temporal, "groupby": True,
+                     "filterable": True})
+    return cols
+
+
+def build(port: int | None) -> dict[str, int]:
+    """Write the bundle folder; returns counts for the log line."""
+    if ASSETS.exists():
+        shutil.rmtree(ASSETS)
+    for sub in ("databases", f"datasets/{DB_NAME}", "charts", "dashboards"):
+        (ASSETS / sub).mkdir(parents=True, exist_ok=True)
+    dump = lambda path, doc: path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))  # noqa: E731
+    dump(ASSETS / "metadata.yaml", {"version": "1.0.0", "type": "assets", "timestamp": "2026-11-25T00:00:00+00:00"})
+    db_uuid = uid("database", DB_NAME)
+    dump(ASSETS / "databases" / f"{DB_NAME}.yaml", {
+        "database_name": DB_NAME,
+        "sqlalchemy_uri": "trino://moodlake@127.0.0.1:8080/delta",  # port replaced at import from settings
+        "expose_in_sqllab": True, "allow_ctas": False, "allow_cvas": False, "allow_dml": False,
+        "allow_file_upload": False, "allow_run_async": False, "cache_timeout": None,
+        "extra": {"allows_virtual_table_explore": True}, "uuid": db_uuid, "version": "1.0.0",
+    })
+    for table, spec in DATASETS.items():
+        dump(ASSETS / "datasets" / DB_NAME / f"{table}.yaml", {
+            "table_name": table, "schema": SCHEMA, "catalog": "delta", "main_dttm_col": spec.get("dttm"),
+            "uuid": uid("dataset", table), "database_uuid": db_uuid, "version": "1.0.0",
+            "cache_timeout": None, "sql": None, "params": None, "template_params": None, "filter_select_enabled": True,
+            "columns": dataset_columns(table, port),
+            "metrics": [{"metric_name": name, "expression": expr, "verbose_name": label, "metric_type": None}
+                        for name, (expr, label) in spec["metrics"].items()],
+        })
+    chart_ids: dict[str, int] = {}
+    for i, (name, (table, params)) in enumerate(CHARTS.items(), start=1):
+        chart_ids[name] = i
+        dump(ASSETS / "charts" / f"{_slug(name)}.yaml", {
+            "slice_name": name, "description": None, "certified_by": None, "certification_details": None,
+            "viz_type": params["viz_type"], "params": {"adhoc_filters": [], **params}, "query_context": None,
+            "cache_timeout": None, "uuid": uid("chart", name), "version": "1.0.0",
+            "dataset_uuid": uid("dataset", table),
+        })
+    for slug, (title, rows) in DASHBOARDS.items():
+        dump(ASSETS / "dashboards" / f"{slug}.yaml", {
+            "dashboard_title": title, "description": None, "css": "", "slug": slug, "published": True,
+            "certified_by": None, "certification_details": None, "uuid": uid("dashboard", slug),
+            "version": "1.0.0", "position": _position(title, rows, chart_ids),
+            "metadata": {"color_scheme": "supersetColors", "refresh_frequency": 0, "expanded_slices": {},
+                         "timed_refresh_immune_slices": [], "cross_filters_enabled": True,
+                         "native_filter_configuration": [], "shared_label_colors": [], "color_scheme_domain": []},
+        })
+    return {"datasets": len(DATASETS), "charts": len(CHARTS), "dashboards": len(DASHBOARDS)}
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")[:60]
+
+
+def _position(title: str, rows: list[list[tuple]], chart_ids: dict[str, int]) -> dict[str, Any]:
+    pos: dict[str, Any] = {
+        "DASHBOARD_VERSION_KEY": "v2",
+        "ROOT_ID": {"type": "ROOT", "id": "ROOT_ID", "children": ["GRID_ID"]},
+        "GRID_ID": {"type": "GRID", "id": "GRID_ID", "children": [], "parents": ["ROOT_ID"]},
+        "HEADER_ID": {"type": "HEADER", "id": "HEADER_ID", "meta": {"text": title}},
+    }
+    for r, row in enumerate(rows, start=1):
+        row_id = f"ROW-{r}"
+        widths = sum(item[-1] for item in row)
+        if widths > 12:
+            raise ValueError(f"{title}: row {r} is {widths} wide (max 12)")
+        pos["GRID_ID"]["children"].append(row_id)
+        pos[row_id] = {"type": "ROW", "id": row_id, "children": [], "parents": ["ROOT_ID", "GRID_ID"],
+                       "meta": {"background": "BACKGROUND_TRANSPARENT"}}
+        for c, item in enumerate(row, start=1):
+            parents = ["ROOT_ID", "GRID_ID", row_id]
+            if item[0] == "#markdown":
+                node_id = f"MARKDOWN-{r}-{c}"
+                pos[node_id] = {"type": "MARKDOWN", "id": node_id, "children": [], "parents": parents,
+                                "meta": {"code": item[1], "width": item[2], "height": 12}}
+            else:
+                name, width = item
+                node_id = f"CHART-{r}-{c}"
+                big = CHARTS[name][1]["viz_type"] == "big_number_total"
+                pos[node_id] = {"type": "CHART", "id": node_id, "children": [], "parents": parents,
+                                "meta": {"chartId": chart_ids[name], "uuid": uid("chart", name), "width": width,
+                                         "height": 25 if big else 60, "sliceName": name}}
+            pos[row_id]["children"].append(node_id)
+    return pos
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trino-port", type=int, default=None, help="read dataset columns from this Trino")
+    args = parser.parse_args()
+    print(f"wrote {build(args.trino_port)} to {ASSETS}")
+
+
+if __name__ == "__main__":
+    main()
