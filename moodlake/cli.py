@@ -133,6 +133,29 @@ def run(
 
 
 @app.command()
+def train(user: Annotated[str | None, typer.Option("--user", help="only this listener (default: all)")] = None) -> None:
+    """Train listening modes, preference, mood and SHAP on Gold; log to MLflow; write gold.ml_*."""
+    from ml.pipeline import train as train_models
+    from moodlake.spark import get_spark
+
+    settings = _settings()
+    out = train_models(get_spark(settings), settings, user=user, log=console.print)
+    for sentences in out.insights.values():
+        for sentence in sentences:
+            console.print(f"  {sentence}")
+
+
+@app.command()
+def mlflow(port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 5000) -> None:
+    """MLflow UI on 127.0.0.1 over the runs and registered models in $MOODLAKE_HOME/mlflow."""
+    from ml.tracking import serve_ui
+
+    settings = _settings()
+    console.print(f"MLflow UI: http://127.0.0.1:{port} (Ctrl-C to stop)")
+    raise typer.Exit(serve_ui(settings, port))
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="folder for the generated demo exports")] = REPO_ROOT / ".moodlake" / "demo",
     seed: Annotated[int, typer.Option(help="random seed")] = 42,

@@ -77,6 +77,7 @@ def stage_transform(ctx: RunContext) -> dict[str, Any]:
 STAGES: list[tuple[str, str | Callable[[RunContext], dict[str, Any]]]] = [
     ("ingest", stage_ingest),
     ("transform", stage_transform),
+    ("train", "ml.pipeline:train_stage"),
 ]
 
 
