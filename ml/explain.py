@@ -38,34 +38,44 @@ def global_shares(values: np.ndarray, features: tuple[str, ...] = PREFERENCE_FEA
     return dict(sorted(shares.items(), key=lambda item: -item[1]))
 
 
-def reason(values: pd.Series, contributions: pd.Series) -> str:
-    """One line from the top contributions: what pulls the track towards the taste, what against."""
-    order = contributions.abs().sort_values(ascending=False).index[:TOP_FEATURES]
-    ups = [f"{feature_label(f)} {format_value(f, values[f])}" for f in order if contributions[f] > 0]
-    downs = [f"{feature_label(f)} {format_value(f, values[f])}" for f in order if contributions[f] < 0]
+def _phrase(feature: str, value: float) -> str:
+    return f"{feature_label(feature)} {format_value(feature, value)}"
+
+
+def reason_line(features: list[str], values: list[float], contributions: list[float]) -> str:
+    """One line from the top contributions (largest first): what fits the taste, what counts against."""
+    ups = [_phrase(f, v) for f, v, c in zip(features, values, contributions, strict=True) if c > 0][:2]
+    downs = [_phrase(f, v) for f, v, c in zip(features, values, contributions, strict=True) if c < 0][:2]
     parts = []
     if ups:
-        parts.append(f"{' and '.join(ups[:2])} fit{'s' if len(ups[:2]) == 1 else ''} your taste")
+        parts.append(f"{' and '.join(ups)} fit{'s' if len(ups) == 1 else ''} your taste")
     if downs:
-        parts.append(f"{' and '.join(downs[:2])} count{'s' if len(downs[:2]) == 1 else ''} against it")
+        parts.append(f"{' and '.join(downs)} count{'s' if len(downs) == 1 else ''} against it")
+    if not parts:
+        return "No feature stands out."
     line = "; ".join(parts)
-    return line[:1].upper() + line[1:] + "." if parts else "No feature stands out."
+    return line[:1].upper() + line[1:] + "."
 
 
 def explain_tracks(model: object, tracks: pd.DataFrame, top: int = TOP_FEATURES) -> pd.DataFrame:
     """Long frame: track_id, rank, feature, value, contribution, reason (top features by |SHAP|).
 
-    `tracks` is dim_tracks-shaped (track_id, primary_genre, popularity, audio features).
+    `tracks` is dim_tracks-shaped (track_id, primary_genre, popularity, audio features). The reason
+    is the track's one-line summary, repeated on each of its rows so any row can be shown alone.
     """
     x = model_matrix(tracks)
     values, _ = shap_values(model, x)
-    contrib = pd.DataFrame(values, columns=list(PREFERENCE_FEATURES), index=x.index)
     order = np.argsort(-np.abs(values), axis=1)[:, :top]
-    rows = []
+    xv = x.to_numpy()
     ids = tracks["track_id"].to_numpy()
-    for i, idx in enumerate(x.index):
-        line = reason(x.loc[idx], contrib.loc[idx])
-        for rank, j in enumerate(order[i], start=1):
-            feature = PREFERENCE_FEATURES[j]
-            rows.append((ids[i], rank, feature_label(feature), float(x.iat[i, j]), float(values[i, j]), line))
+    names = np.array(PREFERENCE_FEATURES)
+    rows = []
+    for i in range(len(x)):
+        cols = order[i]
+        feats = names[cols].tolist()
+        vals = xv[i, cols].tolist()
+        contribs = values[i, cols].tolist()
+        line = reason_line(feats, vals, contribs)
+        for rank, (f, v, c) in enumerate(zip(feats, vals, contribs, strict=True), start=1):
+            rows.append((ids[i], rank, feature_label(f), float(v), float(c), line))
     return pd.DataFrame(rows, columns=["track_id", "rank", "feature", "value", "contribution", "reason"])

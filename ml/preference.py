@@ -114,7 +114,8 @@ def build_dataset(
         raise ValueError(f"build_dataset needs one listener's plays, got {len(user_ids)} listeners")
     cutoff = cutoff if cutoff is not None else choose_cutoff(plays)
     played_at = pd.to_datetime(plays["played_at"])
-    catalog = tracks.drop_duplicates("track_id").set_index("track_id", drop=False)
+    # sorted, so the same tables give the same sample whatever order Spark returned the rows in
+    catalog = tracks.drop_duplicates("track_id").sort_values("track_id").set_index("track_id", drop=False)
     catalog = catalog.assign(bin=_popularity_bins(catalog))
     meaningful = plays[~plays["is_short_play"].astype(bool) & plays["track_id"].isin(catalog.index)]
     first = meaningful.groupby("track_id")["played_at"].min()

@@ -1,0 +1,267 @@
+"""The ML stage: read Gold, train and log every model to MLflow, write ``gold.ml_*``, report.
+
+``moodlake train [--user ID]`` calls :func:`train`; ``moodlake run`` calls :func:`train_stage`,
+which also fills ``summary["metrics"]`` and the predictive / cognitive insights.
+
+Order, per listener: listening modes (K-means, k by silhouette), preference model (time split, plain
+and genre/popularity-matched negatives, booster vs logistic baseline), SHAP on the held-out rows;
+once for the catalog: the mood model. Then the catalog is scored and explained in Spark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ml import plots, tracking
+from ml.explain import global_shares, shap_values
+from ml.features import MODE_FEATURES, MOOD_FEATURES, PREFERENCE_FEATURES, feature_label, model_matrix
+from ml.frames import read_plays, read_tracks
+from ml.modes import K_RANGE, ModeModel, fit_modes, mode_model_name, mode_tables, schedule_sentences
+from ml.mood import MODEL_NAME as MOOD_MODEL_NAME
+from ml.mood import MoodResult, fit_mood
+from ml.mood_rules import QUADRANTS, thresholds
+from ml.preference import (
+    NEGATIVE_RATIO,
+    TEST_SHARE,
+    PreferenceResult,
+    choose_cutoff,
+    make_booster,
+    model_name,
+    train_listener,
+)
+from moodlake.settings import Settings
+
+SEED = 42
+
+
+@dataclass
+class ListenerModels:
+    """What one listener's training produced."""
+
+    user_id: str
+    plays: int
+    modes: ModeModel
+    mode_frames: dict[str, pd.DataFrame]
+    preference: dict[str, PreferenceResult]
+    shares: dict[str, float]
+    versions: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class TrainOutput:
+    metrics: dict[str, Any]
+    insights: dict[str, list[str]]
+    counts: dict[str, Any]
+
+
+# ------------------------------------------------------------------------------------ per model
+
+
+def train_modes(settings: Settings, spark: Any, plays: pd.DataFrame, tracks: pd.DataFrame, user_id: str,
+                seed: int) -> tuple[ModeModel, dict[str, pd.DataFrame], str]:
+    """Fit, log and register one listener's listening modes."""
+    import mlflow
+
+    model = fit_modes(plays, tracks, seed=seed, spark=spark)
+    frames = mode_tables(model, plays, user_id)
+    with tracking.run(settings, "modes", run_name=user_id, tags={"user_id": user_id}):
+        mlflow.log_params({"user_id": user_id, "features": ",".join(MODE_FEATURES), "engine": model.engine,
+                           "k_range": f"{K_RANGE.start}-{K_RANGE.stop - 1}", "seed": seed, "n_plays": len(plays)})
+        mlflow.log_metrics({"k": model.k, "silhouette": model.silhouette,
+                            **{f"silhouette_k{k}": v for k, v in model.curve.items()}})
+        tracking.log_figures({"silhouette_curve": plots.silhouette_curve(model.curve, model.k, user_id)})
+        tracking.log_frame(frames["ml_listening_modes"], "modes")
+        tracking.log_frame(pd.DataFrame({"k": list(model.curve), "silhouette": list(model.curve.values())}), "silhouette")
+        version = tracking.register(model.pipeline, mode_model_name(user_id),
+                                    plays.loc[:, list(MODE_FEATURES)].head(5).astype(np.float64))
+    return model, frames, version
+
+
+def train_preference(settings: Settings, plays: pd.DataFrame, tracks: pd.DataFrame, user_id: str,
+                     cutoff: pd.Timestamp, seed: int) -> tuple[dict[str, PreferenceResult], dict[str, float], str]:
+    """Fit both negative samplings, log both, register the plain-negatives booster as champion."""
+    import mlflow
+
+    results = train_listener(plays, tracks, seed=seed, cutoff=cutoff)
+    champion = results["plain"]
+    x_test = model_matrix(champion.data.test)
+    values, _ = shap_values(champion.booster, x_test)
+    shares = global_shares(values)
+    with tracking.run(settings, "preference", run_name=user_id, tags={"user_id": user_id}):
+        mlflow.log_params({
+            "user_id": user_id, "cutoff": str(cutoff), "test_share": TEST_SHARE, "negative_ratio": NEGATIVE_RATIO,
+            "seed": seed, "features": ",".join(PREFERENCE_FEATURES), "champion": "booster, plain negatives",
+            **{f"booster_{k}": v for k, v in make_booster(seed).get_params().items()
+               if k in ("max_iter", "learning_rate", "max_leaf_nodes", "min_samples_leaf", "l2_regularization")},
+            **{f"{kind}_{k}": v for kind, r in results.items() for k, v in r.data.periods.items()},
+        })
+        for kind, result in results.items():
+            mlflow.log_metrics({f"{kind}_{k}": float(v) for k, v in result.metrics().items()})
+            y = result.data.test["label"].to_numpy()
+            fig = plots.classifier_panels(
+                y, {"boosted trees": result.booster_eval["scores"], "logistic baseline": result.baseline_eval["scores"]},
+                f"{user_id}: {kind} negatives, test after {cutoff:%Y-%m-%d}",
+            )
+            tracking.log_figures({f"roc_pr_calibration_{kind}": fig})
+            tracking.log_frame(pd.DataFrame(result.booster_eval["calibration"]), f"calibration_{kind}")
+        mlflow.log_metrics({f"shap_share_{k}": v for k, v in shares.items()})
+        tracking.log_figures({"shap_summary": plots.shap_summary(values, x_test, f"{user_id}: SHAP on held-out tracks")})
+        version = tracking.register(champion.booster, model_name(user_id), x_test.head(5))
+    return results, shares, version
+
+
+def train_mood_model(settings: Settings, tracks: pd.DataFrame, seed: int) -> tuple[MoodResult, str]:
+    """Fit, log and register the catalog mood model."""
+    import mlflow
+
+    result = fit_mood(tracks, seed=seed)
+    limits = thresholds()
+    with tracking.run(settings, "mood", run_name="catalog"):
+        mlflow.log_params({"features": ",".join(MOOD_FEATURES), "excluded": "valence,energy", "seed": seed,
+                           "valence_threshold": limits.valence, "energy_threshold": limits.energy})
+        mlflow.log_metrics({k: float(v) for k, v in result.metrics().items()})
+        tracking.log_figures({"confusion_matrix": plots.confusion(result.confusion, list(QUADRANTS), "Mood quadrant (test)")})
+        tracking.log_frame(pd.DataFrame(result.confusion, index=list(QUADRANTS), columns=list(QUADRANTS)).reset_index(),
+                           "confusion_matrix")
+        version = tracking.register(result.model, MOOD_MODEL_NAME, model_matrix(tracks.head(5), MOOD_FEATURES))
+    return result, version
+
+
+# ------------------------------------------------------------------------------------- summary
+
+
+def summarise(listeners: list[ListenerModels], mood: MoodResult, cutoff: pd.Timestamp) -> tuple[dict, dict]:
+    """metrics (summary.schema.json shape) and insight sentences from the trained models."""
+    head = max(listeners, key=lambda m: m.plays)
+    plain = [m.preference["plain"].metrics() for m in listeners]
+    matched = [m.preference["matched"].metrics() for m in listeners]
+    shares = pd.DataFrame([m.shares for m in listeners]).fillna(0).mean().sort_values(ascending=False)
+    metrics = {
+        "listening_modes": {
+            "k": head.modes.k, "silhouette": round(head.modes.silhouette, 4), "names": head.modes.names,
+            "user_id": head.user_id,
+            "per_user": {m.user_id: {"k": m.modes.k, "silhouette": round(m.modes.silhouette, 4), "names": m.modes.names}
+                         for m in listeners},
+        },
+        "preference": {
+            "auc": round(float(np.mean([p["auc"] for p in plain])), 4),
+            "pr_auc": round(float(np.mean([p["pr_auc"] for p in plain])), 4),
+            "n_train": int(sum(p["n_train"] for p in plain)),
+            "n_test": int(sum(p["n_test"] for p in plain)),
+            "cutoff": str(cutoff),
+            "negatives": "plain",
+            "baseline_auc": round(float(np.mean([p["baseline_auc"] for p in plain])), 4),
+            "matched_auc": round(float(np.mean([p["auc"] for p in matched])), 4),
+            "matched_pr_auc": round(float(np.mean([p["pr_auc"] for p in matched])), 4),
+            "aggregation": "mean over listeners; sizes summed",
+            "per_user": {m.user_id: {"plain": m.preference["plain"].metrics(), "matched": m.preference["matched"].metrics()}
+                         for m in listeners},
+        },
+        "mood": mood.metrics(),
+        "shap": {k: round(float(v), 4) for k, v in shares.items()},
+    }
+    predictive, cognitive = [], []
+    for m in listeners:
+        p, q = m.preference["plain"].metrics(), m.preference["matched"].metrics()
+        predictive.append(
+            f"{m.user_id}: tracks first played after {cutoff:%Y-%m-%d} score above unplayed catalog tracks with AUC "
+            f"{p['auc']:.2f} (logistic baseline {p['baseline_auc']:.2f}; {q['auc']:.2f} when negatives match genre and "
+            f"popularity; {p['n_test_pos']} new tracks vs {p['n_test'] - p['n_test_pos']} unplayed)."
+        )
+        top = list(m.shares.items())
+        cognitive.append(
+            f"{m.user_id}: {top[0][0]} explains {top[0][1]:.0%} of your preference, then {top[1][0]} ({top[1][1]:.0%}) "
+            f"and {top[2][0]} ({top[2][1]:.0%})."
+        )
+        cognitive.append(f"{m.user_id} has {m.modes.k} listening modes: " + ", ".join(f'"{n}"' for n in m.modes.names) + ".")
+        cognitive.extend(schedule_sentences(m.mode_frames["ml_mode_schedule"]))
+    predictive.append(
+        f"Without valence or energy as inputs, the mood model names a track's mood quadrant with macro-F1 "
+        f"{mood.macro_f1:.2f} (always guessing the commonest quadrant: {mood.baseline_macro_f1:.2f})."
+    )
+    return metrics, {"predictive": predictive, "cognitive": cognitive}
+
+
+# ---------------------------------------------------------------------------------------- stage
+
+
+def _frames_to_gold(spark: Any, frames: dict[str, list[pd.DataFrame]], schema: str, users: list[str]) -> dict[str, int]:
+    from ml.scoring import write_delta
+
+    counts = {}
+    for name, parts in frames.items():
+        frame = pd.concat(parts, ignore_index=True)
+        counts[f"{schema}.{name}"] = write_delta(spark, spark.createDataFrame(frame), f"{schema}.{name}", users)
+    return counts
+
+
+def train(
+    spark: Any,
+    settings: Settings,
+    user: str | None = None,
+    plays_table: str = "gold.fct_plays",
+    tracks_table: str = "gold.dim_tracks",
+    schema: str = "gold",
+    seed: int = SEED,
+    log: Callable[[str], None] = print,
+) -> TrainOutput:
+    """Train every model on Gold, log to MLflow, write ``<schema>.ml_*``; return metrics and insights."""
+    from ml.scoring import score_catalog, write_scores
+
+    for name in (plays_table, tracks_table):
+        if not spark.catalog.tableExists(name):
+            raise RuntimeError(f"{name} does not exist: run `moodlake transform` (or `moodlake run`) first")
+    tracks = read_tracks(spark, tracks_table)
+    plays = read_plays(spark, plays_table)
+    known = sorted(plays["user_id"].unique())
+    if user is not None and user not in known:
+        raise ValueError(f"listener {user!r} has no matched plays in {plays_table}; known: {', '.join(known) or 'none'}")
+    users = [user] if user else known
+    if not users:
+        raise RuntimeError(f"{plays_table} has no matched plays with audio features: nothing to train on")
+    plays = plays[plays["user_id"].isin(users)]
+    cutoff = choose_cutoff(plays)
+    log(f"training on {len(plays):,} matched plays of {len(users)} listener(s), {len(tracks):,} catalog tracks; cutoff {cutoff}")
+
+    mood, mood_version = train_mood_model(settings, tracks, seed)
+    log(f"mood model: macro-F1 {mood.macro_f1:.3f} vs baseline {mood.baseline_macro_f1:.3f} (v{mood_version})")
+    listeners: list[ListenerModels] = []
+    frames: dict[str, list[pd.DataFrame]] = {}
+    for user_id in users:
+        mine = plays[plays["user_id"] == user_id]
+        modes, mode_frames, modes_version = train_modes(settings, spark, mine, tracks, user_id, seed)
+        results, shares, pref_version = train_preference(settings, mine, tracks, user_id, cutoff, seed)
+        listeners.append(ListenerModels(user_id, len(mine), modes, mode_frames, results, shares,
+                                        {"modes": modes_version, "preference": pref_version}))
+        for name, frame in mode_frames.items():
+            frames.setdefault(name, []).append(frame)
+        plain, matched = results["plain"].metrics(), results["matched"].metrics()
+        log(f"{user_id}: {modes.k} modes (silhouette {modes.silhouette:.3f}); preference AUC {plain['auc']:.3f} plain / "
+            f"{matched['auc']:.3f} matched (baseline {plain['baseline_auc']:.3f}); top SHAP "
+            f"{feature_label(next(iter(shares)))}")
+
+    counts = _frames_to_gold(spark, frames, schema, users)
+    models = {m.user_id: (m.preference["plain"].booster, m.versions["preference"]) for m in listeners}
+    counts.update(write_scores(spark, score_catalog(spark, models, tracks_table), schema, users))
+    metrics, insights = summarise(listeners, mood, cutoff)
+    return TrainOutput(metrics=metrics, insights=insights,
+                       counts={"listeners": len(users), "models_registered": 1 + 2 * len(users), "tables": counts})
+
+
+def train_stage(ctx: Any) -> dict[str, Any]:
+    """`moodlake run` stage: train on Gold, then merge metrics and insights into the run summary."""
+    out = train(ctx.spark, ctx.settings, log=lambda line: ctx.console.print(f"  [dim]{line}[/dim]"))
+    ctx.summary.setdefault("metrics", {}).update(out.metrics)
+    insights = ctx.summary.setdefault("insights", {})
+    for kind, sentences in out.insights.items():
+        insights.setdefault(kind, []).extend(sentences)
+    pref, mood, modes = out.metrics["preference"], out.metrics["mood"], out.metrics["listening_modes"]
+    return {"listeners": out.counts["listeners"], "models_registered": out.counts["models_registered"],
+            "auc": pref["auc"], "matched_auc": pref["matched_auc"], "pr_auc": pref["pr_auc"],
+            "mood_macro_f1": mood["macro_f1"], "mood_baseline_f1": mood["baseline_macro_f1"], "modes_k": modes["k"],
+            "scored_rows": out.counts["tables"].get("gold.ml_track_scores", 0)}
