@@ -15,8 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from moodlake.serve import superset, trino
-from moodlake.serve.register import register_tables
-from moodlake.serve.views import build_serving_views
+from moodlake.serve.publish import publish
 from moodlake.settings import Settings
 
 DASHBOARDS = {
@@ -36,12 +35,9 @@ def serve(settings: Settings, console: Console) -> dict[str, str]:
     with console.status("Trino: fetching and starting …"):
         seconds = trino.start_trino(settings, console)
     console.print(f"[green]Trino ready[/] on {trino.base_url(settings)} ({seconds:.0f} s)")
-    with console.status("Registering Delta tables in Trino …"):
-        result = register_tables(settings, console=console)
-    gold = [name.split(".", 1)[1] for name in result.tables if name.startswith("gold.")]
-    with console.status("dbt-trino: building serving views …"):
-        outcome = build_serving_views(settings, gold, console)
-    if not outcome.success:
+    with console.status("Registering Delta tables and building the dbt-trino serving views …"):
+        views_ok = publish(settings, console)
+    if not views_ok:
         console.print("[yellow]Some serving views failed; dashboards over them will show errors.[/]")
     with console.status("Superset: installing (once) …"):
         superset.install_superset(settings, console)

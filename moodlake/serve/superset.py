@@ -123,6 +123,11 @@ def _secret_file(path: Path, nbytes: int) -> tuple[str, bool]:
     return value, True
 
 
+def ensure_secret(path: Path, nbytes: int = 32) -> None:
+    """Create a random secret file (0600) unless it exists."""
+    _secret_file(path, nbytes)
+
+
 def admin_password(settings: Settings) -> str:
     return superset_paths(settings).admin_password_file.read_text().strip()
 

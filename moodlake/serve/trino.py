@@ -40,6 +40,14 @@ PLUGINS = ("delta-lake",)
 CATALOG = "delta"
 HEAP = "3G"  # ample for dashboard queries on one listener's data; Spark (4g) and Superset (~0.7g) share the box
 START_TIMEOUT = 180.0
+# Where clients find Trino. Always loopback natively; only docker-compose sets it (to the service
+# name), since inside a container network the server is another host. Not a Settings field because
+# the server itself must never bind anywhere but 127.0.0.1 on a real machine.
+HOST_ENV = "MOODLAKE_TRINO_HOST"
+
+
+def client_host() -> str:
+    return os.environ.get(HOST_ENV, "127.0.0.1")
 
 
 # ---- install ------------------------------------------------------------------------------------
@@ -272,7 +280,8 @@ def start_trino(settings: Settings, console: Console | None = None, timeout: flo
         if pid:
             terminate(pid)
         raise ServeError(
-            f"Trino did not become ready within {timeout:.0f} s. Log: {paths.server_log}\n"
+            f"Trino did not become ready on port {settings.trino_port} within {timeout:.0f} s "
+            f"(if this home's Trino runs on another port, `moodlake stop` first). Log: {paths.server_log}\n"
             f"{tail(paths.server_log) or tail(paths.launcher_log)}"
         )
     return time.monotonic() - started
@@ -294,7 +303,7 @@ def connect(settings: Settings, schema: str | None = None):  # -> trino.dbapi.Co
     import trino
 
     return trino.dbapi.connect(
-        host="127.0.0.1", port=settings.trino_port, user="moodlake", catalog=CATALOG, schema=schema,
+        host=client_host(), port=settings.trino_port, user="moodlake", catalog=CATALOG, schema=schema,
         http_scheme="http", request_timeout=120,
     )
 

@@ -36,7 +36,6 @@ def main(argv: list[str]) -> int:
     root, trino_uri = Path(argv[1]), argv[2]
     username = argv[3] if len(argv) > 3 else "admin"
     from flask import g
-
     from superset.app import create_app
 
     app = create_app()

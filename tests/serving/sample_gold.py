@@ -8,7 +8,7 @@ plays with Spark SQL so that numbers across dashboards agree with each other.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pyspark.sql import SparkSession
 
@@ -43,7 +43,7 @@ def sample_tables(n_tracks: int = 120, n_plays: int = 1500, seed: int = 7) -> di
             "loudness": round(-rnd.random() * 20, 2), "tempo": round(70 + rnd.random() * 100, 1),
             "primary_genre": genre, "genres": [genre], "mood_quadrant": _quadrant(valence, energy),
         })
-    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
     plays, session, last = [], 0, start
     for i in range(n_plays):
         gap = timedelta(minutes=rnd.choice([3, 3, 4, 4, 5, 45, 180, 600]))
