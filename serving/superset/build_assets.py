@@ -78,9 +78,10 @@ TABLE = {"viz_type": "table", "query_mode": "aggregate", "order_desc": True, "ro
          "include_search": False, "show_cell_bars": True, "table_timestamp_format": "smart_date"}
 RAW = {"viz_type": "table", "query_mode": "raw", "row_limit": 20, "include_search": False,
        "table_timestamp_format": "smart_date", "show_cell_bars": False}
-PIE = {"viz_type": "pie", "row_limit": 12, "show_legend": True, "show_labels": True, "label_type": "key_percent",
+PIE = {"viz_type": "pie", "row_limit": 12, "show_legend": True, "show_labels": True, "label_type": "percent",
        "donut": True, "sort_by_metric": True, "number_format": "SMART_NUMBER", "legendOrientation": "right"}
-BIG = {"viz_type": "big_number_total", "y_axis_format": "SMART_NUMBER"}
+BIG = {"viz_type": "big_number_total", "y_axis_format": "SMART_NUMBER", "header_font_size": 0.3,
+       "subheader_font_size": 0.125}
 LINE = {"viz_type": "echarts_timeseries_line", "row_limit": 10000, "show_legend": True, "rich_tooltip": True,
         "y_axis_format": "SMART_NUMBER", "markerEnabled": False, "truncate_metric": True, "comparison_type": "values"}
 
@@ -216,6 +217,7 @@ def dataset_columns(table: str, port: int | None) -> list[dict[str, Any]]:
 
 def build(port: int | None) -> dict[str, int]:
     """Write the bundle folder; returns counts for the log line."""
+    previous = _previous_columns()
     if ASSETS.exists():
         shutil.rmtree(ASSETS)
     for sub in ("databases", f"datasets/{DB_NAME}", "charts", "dashboards"):
@@ -235,7 +237,7 @@ def build(port: int | None) -> dict[str, int]:
             "table_name": table, "schema": SCHEMA, "catalog": "delta", "main_dttm_col": spec.get("dttm"),
             "uuid": uid("dataset", table), "database_uuid": db_uuid, "version": "1.0.0",
             "cache_timeout": None, "sql": None, "params": None, "template_params": None, "filter_select_enabled": True,
-            "columns": dataset_columns(table, port),
+            "columns": dataset_columns(table, port) or previous.get(table, []),
             "metrics": [{"metric_name": name, "expression": expr, "verbose_name": label, "metric_type": None}
                         for name, (expr, label) in spec["metrics"].items()],
         })
@@ -258,6 +260,14 @@ def build(port: int | None) -> dict[str, int]:
                          "native_filter_configuration": [], "shared_label_colors": [], "color_scheme_domain": []},
         })
     return {"datasets": len(DATASETS), "charts": len(CHARTS), "dashboards": len(DASHBOARDS)}
+
+
+def _previous_columns() -> dict[str, list[dict[str, Any]]]:
+    """Columns already in the committed YAML: kept when no Trino is running to re-read them."""
+    folder = ASSETS / "datasets" / DB_NAME
+    if not folder.is_dir():
+        return {}
+    return {path.stem: yaml.safe_load(path.read_text()).get("columns") or [] for path in folder.glob("*.yaml")}
 
 
 def _slug(name: str) -> str:
