@@ -9,10 +9,10 @@ left running.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from rich.console import Console
-from rich.table import Table
 
 from moodlake.serve import superset, trino
 from moodlake.serve.publish import publish
@@ -31,6 +31,7 @@ DASHBOARDS = {
 def serve(settings: Settings, console: Console) -> dict[str, str]:
     """Start (or refresh) Trino + views + Superset; returns the URLs it printed."""
     settings.ensure_dirs()
+    logging.getLogger("trino.auth").setLevel(logging.WARNING)  # "keyring module not found" is noise here
     t0 = time.monotonic()
     with console.status("Trino: fetching and starting …"):
         seconds = trino.start_trino(settings, console)
@@ -61,12 +62,10 @@ def _print_urls(settings: Settings, console: Console, new_password: str | None) 
         "Superset": f"{base}/",
     }
     urls.update({title: f"{base}/superset/dashboard/{slug}/" for slug, title in DASHBOARDS.items()})
-    table = Table(title="Moodlake serving")
-    table.add_column("what")
-    table.add_column("where")
+    console.print("[bold]Moodlake serving[/]")
     for name, url in urls.items():
-        table.add_row(name, url)
-    console.print(table)
+        # one line each, never truncated: people copy these
+        console.print(f"  {name}: {url}", soft_wrap=True, highlight=False)
     paths = superset.superset_paths(settings)
     if new_password:
         # shown once, on the run that created it; afterwards only the file's path is printed

@@ -169,11 +169,11 @@ def _superset(settings: Settings, *args: str) -> subprocess.CompletedProcess[str
 
 
 def initialize(settings: Settings, console: Console | None = None) -> str | None:
-    """db upgrade + admin user + init, once per home. Returns the admin password when newly created."""
+    """db upgrade + admin user + init, once per home. Returns the admin password on that first run only."""
     paths = write_config(settings)
     if paths.initialized.exists():
         return None
-    password, created = _secret_file(paths.admin_password_file, 18)
+    password, _ = _secret_file(paths.admin_password_file, 18)
     steps = [
         ("db upgrade", ["db", "upgrade"]),
         ("admin user", ["fab", "create-admin", "--username", ADMIN_USER, "--firstname", "Moodlake",
@@ -188,7 +188,7 @@ def initialize(settings: Settings, console: Console | None = None) -> str | None
             raise ServeError(f"`superset {args[0]} {args[1] if len(args) > 1 else ''}` failed:\n"
                              f"{result.stdout[-2000:]}{result.stderr[-2000:]}")
     paths.initialized.write_text("ok\n")
-    return password if created else None
+    return password  # shown once: only the run that created the admin user gets here
 
 
 def trino_uri(settings: Settings) -> str:

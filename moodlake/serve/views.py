@@ -37,7 +37,7 @@ def dbt_args(settings: Settings, available: Iterable[str]) -> list[str]:
     have = set(available)
     missing = [name for name in serving_sources() if name not in have]
     args = [
-        "build", "--target", "trino", "--select", "path:models/serving",
+        "build", "--quiet", "--target", "trino", "--select", "path:models/serving",
         "--target-path", str(settings.home / "dbt" / "target-trino"),
     ]
     if missing:
