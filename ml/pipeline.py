@@ -253,15 +253,21 @@ def train(
                        counts={"listeners": len(users), "models_registered": 1 + 2 * len(users), "tables": counts})
 
 
-def train_stage(ctx: Any) -> dict[str, Any]:
-    """`moodlake run` stage: train on Gold, then merge metrics and insights into the run summary."""
-    out = train(ctx.spark, ctx.settings, log=lambda line: ctx.console.print(f"  [dim]{line}[/dim]"))
-    ctx.summary.setdefault("metrics", {}).update(out.metrics)
-    insights = ctx.summary.setdefault("insights", {})
+def merge_into_summary(summary: dict[str, Any], out: TrainOutput) -> dict[str, Any]:
+    """Put metrics into ``summary["metrics"]`` and append insight sentences; return the stage's counts."""
+    summary.setdefault("metrics", {}).update(out.metrics)
+    insights = summary.setdefault("insights", {})
     for kind, sentences in out.insights.items():
         insights.setdefault(kind, []).extend(sentences)
     pref, mood, modes = out.metrics["preference"], out.metrics["mood"], out.metrics["listening_modes"]
+    scored = sum(v for k, v in out.counts["tables"].items() if k.endswith(".ml_track_scores"))
     return {"listeners": out.counts["listeners"], "models_registered": out.counts["models_registered"],
             "auc": pref["auc"], "matched_auc": pref["matched_auc"], "pr_auc": pref["pr_auc"],
             "mood_macro_f1": mood["macro_f1"], "mood_baseline_f1": mood["baseline_macro_f1"], "modes_k": modes["k"],
-            "scored_rows": out.counts["tables"].get("gold.ml_track_scores", 0)}
+            "scored_rows": scored}
+
+
+def train_stage(ctx: Any) -> dict[str, Any]:
+    """`moodlake run` stage: train on Gold, then merge metrics and insights into the run summary."""
+    out = train(ctx.spark, ctx.settings, log=lambda line: ctx.console.print(f"  [dim]{line}[/dim]"))
+    return merge_into_summary(ctx.summary, out)
