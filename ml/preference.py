@@ -6,7 +6,7 @@ Honesty rules, because a preference AUC is easy to inflate:
   before the cutoff train the model; tracks first played on or after it (new discoveries) test it.
   :func:`check_split` asserts the two periods and the two track sets do not overlap.
 * **Negatives from the catalog, two ways.** ``plain``: uniform over catalog tracks the listener had
-  not played. ``matched``: for each positive, negatives from the same genre and popularity decile,
+  not played. ``matched``: for each positive, negatives from the same genre and popularity ventile (1/20 of the catalog),
   so genre and popularity alone cannot separate the classes. Both are reported.
 * Train negatives exclude only tracks played before the cutoff (what was knowable then); a train
   negative later discovered is dropped from the test positives, and test negatives exclude every
@@ -41,6 +41,7 @@ Negatives = Literal["plain", "matched"]
 NEGATIVE_KINDS: tuple[Negatives, ...] = ("plain", "matched")
 NEGATIVE_RATIO = 4  # negatives per positive, in train and in test
 TEST_SHARE = 0.25  # the last quarter of the listening history (by plays) is the test period
+POPULARITY_BINS = 20  # matched negatives share genre and popularity ventile with their positive
 MIN_POSITIVES = 10  # below this a model (and its AUC) means nothing
 
 
@@ -80,7 +81,7 @@ def choose_cutoff(plays: pd.DataFrame, test_share: float = TEST_SHARE) -> pd.Tim
 
 
 def _popularity_bins(tracks: pd.DataFrame) -> pd.Series:
-    deciles = pd.qcut(tracks["popularity"].rank(method="first"), 10, labels=False)
+    deciles = pd.qcut(tracks["popularity"].rank(method="first"), POPULARITY_BINS, labels=False)
     return tracks["primary_genre"].fillna("?").astype(str) + "|" + deciles.astype(str)
 
 
