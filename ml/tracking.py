@@ -7,7 +7,9 @@ custom type declared trusted at load time), registered, and the new version gets
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -121,20 +123,37 @@ def load_modes(settings: Settings, user_id: str) -> Any:
 
 
 def ui_command(settings: Settings, port: int = 5000) -> list[str]:
-    """`mlflow ui` on loopback with the product's store."""
+    """`mlflow ui` on loopback with the product's store; one worker is plenty on a laptop."""
     return [
         sys.executable, "-m", "mlflow", "ui",
         "--backend-store-uri", settings.mlflow_uri,
         "--default-artifact-root", settings.mlflow_artifacts.resolve().as_uri(),
         "--host", "127.0.0.1",
         "--port", str(port),
+        "--workers", "1",
     ]
 
 
 def serve_ui(settings: Settings, port: int = 5000) -> int:
-    """Run the MLflow UI in the foreground until Ctrl-C; returns its exit code."""
+    """Run the MLflow UI in the foreground until Ctrl-C or SIGTERM; returns its exit code.
+
+    `mlflow ui` starts uvicorn as a grandchild, so the UI runs in its own process group and a
+    stop signal is forwarded to the whole group: no server is left behind on the port.
+    """
     settings.mlflow_artifacts.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(ui_command(settings, port), start_new_session=True)
+
+    def stop(*_: object) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        return subprocess.call(ui_command(settings, port))
+        return proc.wait()
     except KeyboardInterrupt:
-        return 0
+        stop()
+        return proc.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if proc.poll() is None:
+            stop()
