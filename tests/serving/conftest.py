@@ -8,6 +8,7 @@ Every server started here is stopped at the end of the session, by pid.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -15,17 +16,30 @@ from moodlake.serve.procs import free_port
 
 
 @pytest.fixture(scope="session")
-def serving_settings(settings):  # type: ignore[no-untyped-def]
-    """The test settings with free Trino and Superset ports."""
-    return settings.model_copy(update={"trino_port": free_port(), "superset_port": free_port()})
+def serving_settings(settings, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A Moodlake home of its own (warehouse, Trino, Superset) on free ports.
+
+    Separate from the shared test home so that the sample Gold tables never collide with tables
+    the pipeline's tests build; Spark is still the one session of the test run.
+    """
+    from moodlake.settings import load_settings
+
+    home = tmp_path_factory.mktemp("serving_home")
+    return load_settings(home=home, warehouse=None, trino_port=free_port(), superset_port=free_port(),
+                         cache_dir=settings.cache_dir)
 
 
 @pytest.fixture(scope="session")
-def sample_gold(spark) -> list[str]:  # type: ignore[no-untyped-def]
-    """All Gold tables the serving views and dashboards read, written with Spark (Delta)."""
+def gold_dir(serving_settings) -> Path:  # type: ignore[no-untyped-def]
+    return Path(serving_settings.warehouse_uri) / "gold.db"
+
+
+@pytest.fixture(scope="session")
+def sample_gold(spark, serving_settings) -> list[str]:  # type: ignore[no-untyped-def]
+    """All Gold tables the serving views and dashboards read, written with Spark as Delta folders."""
     from tests.serving.sample_gold import write_sample_gold
 
-    return write_sample_gold(spark)
+    return write_sample_gold(spark, Path(serving_settings.warehouse_uri))
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from pyspark.sql import SparkSession
 
@@ -144,19 +145,27 @@ MART_SQL = {
 }
 
 
-def write_sample_gold(spark: SparkSession, only: list[str] | None = None) -> list[str]:
-    """Write the sample Gold tables (Delta, overwrite); returns the table names written."""
+def write_sample_gold(spark: SparkSession, warehouse: Path, only: list[str] | None = None) -> list[str]:
+    """Write the sample Gold tables as Delta folders ``<warehouse>/gold.db/<table>``; returns the names.
+
+    By path, not ``saveAsTable``: the test session's metastore is shared with the pipeline's tests,
+    whose own ``gold.fct_plays`` must not be overwritten by this sample (and vice versa).
+    """
     import pandas as pd
 
+    gold = warehouse / "gold.db"
     written = []
+
+    def save(df, name: str) -> None:  # type: ignore[no-untyped-def]
+        df.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(str(gold / name))
+        written.append(name)
+
     for name, rows in sample_tables().items():
         if only is None or name in only:
-            spark.createDataFrame(pd.DataFrame(rows)).write.format("delta").mode("overwrite") \
-                .option("overwriteSchema", "true").saveAsTable(f"gold.{name}")
-            written.append(name)
+            save(spark.createDataFrame(pd.DataFrame(rows)), name)
     for name, sql in MART_SQL.items():
         if only is None or name in only:
-            spark.sql(sql).write.format("delta").mode("overwrite").option("overwriteSchema", "true") \
-                .saveAsTable(f"gold.{name}")
-            written.append(name)
+            for table in ("fct_plays", "dim_tracks"):
+                sql = sql.replace(f"gold.{table}", f"delta.`{gold / table}`")
+            save(spark.sql(sql), name)
     return written

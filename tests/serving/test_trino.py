@@ -19,23 +19,26 @@ def test_server_binds_loopback_only(trino_server) -> None:
     assert trino.trino_paths(trino_server).etc.joinpath("node.properties").read_text().count("127.0.0.1") == 2
 
 
-def test_counts_match_spark(trino_server, registered, spark, sample_gold) -> None:
+def test_counts_match_spark(trino_server, registered, spark, sample_gold, gold_dir) -> None:
     assert {f"gold.{name}" for name in sample_gold} <= set(registered.tables)
     for name in ("fct_plays", "dim_tracks", "fct_sessions", "ml_recommendations"):
-        spark_count = spark.table(f"gold.{name}").count()
+        spark_count = spark.read.format("delta").load(str(gold_dir / name)).count()
         (trino_count,), = trino.query(trino_server, f"select count(*) from delta.gold.{name}")
         assert trino_count == spark_count, name
 
 
-def test_new_delta_version_visible_without_restart(trino_server, spark) -> None:
-    spark.sql("create or replace table gold.serving_probe using delta as select id from range(5)")
+def test_new_delta_version_visible_without_restart(trino_server, spark, gold_dir) -> None:
+    path = str(gold_dir / "serving_probe")
+    spark.range(5).write.format("delta").mode("overwrite").save(path)
     register_tables(trino_server)
     pid = trino.running_pid(trino_server)
     assert trino.query(trino_server, "select count(*) from delta.gold.serving_probe") == [[5]]
-    spark.sql("insert into gold.serving_probe select id from range(5, 12)")
+    spark.range(5, 12).write.format("delta").mode("append").save(path)
     assert trino.query(trino_server, "select count(*) from delta.gold.serving_probe") == [[12]]
-    spark.sql("alter table gold.serving_probe add columns (note string)")
-    spark.sql("insert into gold.serving_probe values (99, 'schema change')")
+    from pyspark.sql import functions as F
+
+    spark.range(99, 100).withColumn("note", F.lit("schema change")).write.format("delta").mode("append") \
+        .option("mergeSchema", "true").save(path)
     assert trino.query(trino_server, "select note from delta.gold.serving_probe where id = 99") == [["schema change"]]
     assert trino.running_pid(trino_server) == pid, "Trino must not have been restarted"
 
@@ -64,10 +67,10 @@ def test_registration_is_idempotent_and_follows_moves(trino_server, registered, 
     assert {("silver", "moved_a"), ("silver", "moved_b")} <= {(t.schema, t.name) for t in discover_tables(trino_server)}
 
 
-def test_serving_views_read_gold(trino_server, serving_views, spark) -> None:
+def test_serving_views_read_gold(trino_server, serving_views, spark, gold_dir) -> None:
     assert serving_views.success, serving_views.error or serving_views.statuses
     (plays,), = trino.query(trino_server, "select count(*) from delta.serving.plays")
-    assert plays == spark.table("gold.fct_plays").count()
+    assert plays == spark.read.format("delta").load(str(gold_dir / "fct_plays")).count()
     labels = {row[0] for row in trino.query(trino_server, "select distinct weekday_label from delta.serving.plays")}
     assert labels <= {"1 Mon", "2 Tue", "3 Wed", "4 Thu", "5 Fri", "6 Sat", "7 Sun"}
 
