@@ -142,7 +142,7 @@ def fit_modes(
     engine: str = "auto",
 ) -> ModeModel:
     """Cluster one listener's meaningful plays (>= 30 s, with features) into listening modes."""
-    use = plays[~plays["is_short_play"].astype(bool)].dropna(subset=list(MODE_FEATURES))
+    use = plays[~plays["is_short_play"].astype(bool)].dropna(subset=list(MODE_FEATURES)).sort_values("play_id")
     if len(use) < 50:
         raise ValueError(f"{len(use)} plays with audio features: too few for listening modes (need 50)")
     scaler = StandardScaler().fit(use.loc[:, list(MODE_FEATURES)].astype(np.float64))

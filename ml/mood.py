@@ -52,6 +52,7 @@ def mood_inputs(tracks: pd.DataFrame) -> pd.DataFrame:
 def fit_mood(tracks: pd.DataFrame, seed: int = 42, test_size: float = 0.25) -> MoodResult:
     """Stratified split of catalog tracks; boosted trees vs the majority-class baseline."""
     data = tracks.dropna(subset=["valence", "energy", *[f for f in MOOD_FEATURES if f != "genre_code"]])
+    data = data.sort_values("track_id")  # same split whatever order the rows arrived in
     y = mood_quadrant(data["valence"], data["energy"]).to_numpy()
     x = mood_inputs(data)
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=test_size, random_state=seed, stratify=y)
