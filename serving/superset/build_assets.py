@@ -65,6 +65,7 @@ DATASETS: dict[str, dict[str, Any]] = {
     "genre_gap": {"metrics": {}},
     "yearly_recap": {"metrics": {}},
     "listening_modes": {"metrics": {}},
+    "mode_schedule": {"metrics": {"plays": ("SUM(plays)", "Plays")}},
     "track_scores": {"metrics": {"mean_score": ("AVG(preference_score)", "Mean preference score")}},
     "track_explanations": {"metrics": {"mean_contribution": ("AVG(contribution)", "Mean contribution")}},
     "recommendations": {"dttm": "generated_at", "metrics": {}},
@@ -121,6 +122,12 @@ CHARTS: dict[str, tuple[str, dict[str, Any]]] = {
     "Mode centroids": ("listening_modes", {
         **RAW, "all_columns": ["mode_name", "share_of_plays", "valence", "energy", "danceability",
                                "acousticness", "tempo"]}),
+    "Modes across the week (dominant mode per daypart)": ("mode_schedule", {
+        **BAR, "x_axis": "weekday_label", "metrics": ["plays"], "groupby": ["mode_name"], "stack": "Stack",
+        "x_axis_title": "local weekday"}),
+    "Mode schedule": ("mode_schedule", {
+        **RAW, "all_columns": ["weekday_label", "daypart", "mode_name", "mode_share"],
+        "order_by_cols": ['["weekday_label", true]', '["daypart", true]'], "row_limit": 28}),
     "Highest preference scores": ("track_scores", {
         **RAW, "all_columns": ["track_name", "artist_name", "genre", "preference_score"],
         "order_by_cols": ['["preference_score", false]'], "row_limit": 15}),
@@ -175,6 +182,7 @@ DASHBOARDS: dict[str, tuple[str, list[list[tuple]]]] = {
     ]),
     "modes-predictions": ("Modes & predictions", [
         [("Listening modes", 5), ("Mode centroids", 7)],
+        [("Modes across the week (dominant mode per daypart)", 7), ("Mode schedule", 5)],
         [("Highest preference scores", 7), ("Preference by genre", 5)],
     ]),
     "recommendations": ("Recommendations & explanations", [
@@ -187,7 +195,7 @@ DASHBOARDS: dict[str, tuple[str, list[list[tuple]]]] = {
         [("Genre share: you vs the catalog", 12)],
     ]),
     "year-in-review": ("Year in review", [
-        [("Your years", 12)],
+        [("Your years", 12, 30)],
         [("Minutes per month", 6), ("Moods per year", 6)],
     ]),
 }
@@ -283,7 +291,7 @@ def _position(title: str, rows: list[list[tuple]], chart_ids: dict[str, int]) ->
     }
     for r, row in enumerate(rows, start=1):
         row_id = f"ROW-{r}"
-        widths = sum(item[-1] for item in row)
+        widths = sum(item[2] if item[0] == "#markdown" else item[1] for item in row)
         if widths > 12:
             raise ValueError(f"{title}: row {r} is {widths} wide (max 12)")
         pos["GRID_ID"]["children"].append(row_id)
@@ -296,12 +304,13 @@ def _position(title: str, rows: list[list[tuple]], chart_ids: dict[str, int]) ->
                 pos[node_id] = {"type": "MARKDOWN", "id": node_id, "children": [], "parents": parents,
                                 "meta": {"code": item[1], "width": item[2], "height": 12}}
             else:
-                name, width = item
+                name, width = item[0], item[1]
                 node_id = f"CHART-{r}-{c}"
                 big = CHARTS[name][1]["viz_type"] == "big_number_total"
+                height = item[2] if len(item) > 2 else (25 if big else 60)
                 pos[node_id] = {"type": "CHART", "id": node_id, "children": [], "parents": parents,
                                 "meta": {"chartId": chart_ids[name], "uuid": uid("chart", name), "width": width,
-                                         "height": 25 if big else 60, "sliceName": name}}
+                                         "height": height, "sliceName": name}}
             pos[row_id]["children"].append(node_id)
     return pos
 

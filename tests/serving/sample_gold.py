@@ -74,6 +74,13 @@ def sample_tables(n_tracks: int = 120, n_plays: int = 1500, seed: int = 7) -> di
             ("Heavy drive", 0.31, 0.82, 0.52, 0.08, 138.0, 0.25),
         ])
     ]
+    schedule = [
+        {"user_id": "demo", "local_weekday": day, "weekday_name": name, "daypart": part,
+         "mode_id": (day + k) % 3, "mode_name": modes[(day + k) % 3]["mode_name"], "plays": rnd.randint(5, 60),
+         "mode_share": round(rnd.uniform(0.4, 0.9), 3)}
+        for day, name in enumerate(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"], 1)
+        for k, (_, part) in enumerate(DAYPARTS)
+    ]
     scores = [{"user_id": "demo", "track_id": t["track_id"], "preference_score": round(rnd.random(), 3)}
               for t in tracks]
     explanations = []
@@ -98,7 +105,7 @@ def sample_tables(n_tracks: int = 120, n_plays: int = 1500, seed: int = 7) -> di
                 "reason": "close to your current mood" if mode == "mirror" else "a small step brighter",
                 "generated_at": now,
             })
-    return {"dim_tracks": tracks, "fct_plays": plays, "ml_listening_modes": modes,
+    return {"dim_tracks": tracks, "fct_plays": plays, "ml_listening_modes": modes, "ml_mode_schedule": schedule,
             "ml_track_scores": scores, "ml_track_explanations": explanations, "ml_recommendations": recs}
 
 
