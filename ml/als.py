@@ -106,7 +106,7 @@ def hybrid_scores(model: AlsModel, user_id: str, catalog: pd.DataFrame, user_pla
         cold = raw.index[raw.isna()]
         if len(cold):
             dist, idx = nn.kneighbors(x[cat.index.get_indexer(cold)])
-            weights = 1.0 / (dist + 0.1)
+            weights = 1.0 / (dist + 0.01)  # a near-twin of a played track borrows mostly from its twin
             raw[cold] = (als[warm].to_numpy()[idx] * weights).sum(axis=1) / weights.sum(axis=1)
         collab = raw.rank(pct=True)
     else:

@@ -104,29 +104,36 @@ def _diverse(ranked: pd.DataFrame, max_per_artist: int) -> pd.DataFrame:
 def select_in_band(ranked: pd.DataFrame, n: int, low: float, high: float, max_swaps: int = 500) -> pd.DataFrame:
     """The best-ranked `n` rows whose mean valence lies in [low, high].
 
-    Start from the top `n`; while the mean is below the band, swap the lowest-ranked chosen track
-    under the band's centre for the best-ranked unchosen one above it (and mirrored when above the
-    band). Each swap moves the mean toward the band, so the loop ends; if the pool cannot reach
-    the band it raises instead of returning a list that breaks the promise.
+    Start from the top `n`; while the mean is below the band, swap a chosen track under the band's
+    centre for the best-ranked unchosen one above it that does not overshoot the band (mirrored when
+    above). First pass drops the lowest-ranked offender, second pass the most extreme one. Every swap
+    moves the mean toward the band, so the loop ends; if the pool cannot reach the band it raises
+    instead of returning a list that breaks the promise.
     """
-    chosen = list(ranked.index[:n])
-    pool = list(ranked.index[n:])
     valence = ranked["valence"]
     centre = (low + high) / 2
-    for _ in range(max_swaps):
-        mean = float(valence[chosen].mean())
-        if low <= mean <= high:
-            return ranked.loc[chosen]
-        need_up = mean < low
-        drop = [i for i in reversed(chosen) if (valence[i] < centre if need_up else valence[i] > centre)]
-        add = [i for i in pool if (valence[i] > centre if need_up else valence[i] < centre)]
-        if not drop or not add:
-            break
-        chosen.remove(drop[0])
-        pool.remove(add[0])
-        chosen.append(add[0])
-        chosen.sort(key=ranked.index.get_loc)
-    mean = float(valence[chosen].mean()) if chosen else float("nan")
+    mean = float("nan")
+    for strategy in ("rank", "extreme"):
+        chosen = list(ranked.index[:n])
+        pool = list(ranked.index[n:])
+        for _ in range(max_swaps):
+            mean = float(valence[chosen].mean())
+            if low <= mean <= high:
+                return ranked.loc[chosen]
+            up = mean < low
+            drop = [i for i in reversed(chosen) if (valence[i] < centre if up else valence[i] > centre)]
+            if strategy == "extreme":
+                drop.sort(key=lambda i: valence[i] if up else -valence[i])
+            add = [i for i in pool if (valence[i] > centre if up else valence[i] < centre)]
+            if not drop or not add:
+                break
+            out = drop[0]
+            fits = [i for i in add if low <= mean + (valence[i] - valence[out]) / n <= high]
+            into = fits[0] if fits else add[0]
+            chosen.remove(out)
+            pool.remove(into)
+            chosen.append(into)
+            chosen.sort(key=ranked.index.get_loc)
     raise ValueError(f"no set of {n} candidates has mean valence in [{low:.2f}, {high:.2f}] (best {mean:.2f})")
 
 

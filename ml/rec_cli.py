@@ -14,13 +14,15 @@ from rich.table import Table
 from moodlake.settings import Settings
 
 
-def _recommender(settings: Settings) -> Any:
+def _recommender(settings: Settings, tables: dict[str, str] | None = None) -> Any:
     from ml.policy import PolicyConfig
     from ml.recommend import Recommender, load_inputs
     from moodlake.spark import get_spark
 
     spark = get_spark(settings)
-    return Recommender(spark, load_inputs(spark), PolicyConfig.from_settings(settings))
+    names = tables or {}
+    inputs = load_inputs(spark, **{k: v for k, v in names.items() if k != "out_table"})
+    return Recommender(spark, inputs, PolicyConfig.from_settings(settings))
 
 
 def _pick_user(rec: Any, user: str | None, console: Console, quiet: bool) -> str:
@@ -35,11 +37,14 @@ def _pick_user(rec: Any, user: str | None, console: Console, quiet: bool) -> str
 
 
 def run_recommend(settings: Settings, console: Console, user: str | None, mode: str, n: int, context: str,
-                  new_artists_only: bool, as_json: bool) -> None:
-    """Build the list, write it to gold.ml_recommendations and show it."""
-    from ml.recommend import DISCLAIMER, write_recommendations
+                  new_artists_only: bool, as_json: bool, tables: dict[str, str] | None = None) -> None:
+    """Build the list, write it to gold.ml_recommendations and show it.
 
-    rec = _recommender(settings)
+    `tables` overrides input/output table names (plays_table, tracks_table, ml_schema, out_table).
+    """
+    from ml.recommend import DISCLAIMER, RECOMMENDATIONS_TABLE, write_recommendations
+
+    rec = _recommender(settings, tables)
     user_id = _pick_user(rec, user, console, as_json)
     if mode in ("mirror", "coach"):
         result = rec.recommend(user_id, mode, n=n, context=context, new_artists_only=new_artists_only)
@@ -49,7 +54,7 @@ def run_recommend(settings: Settings, console: Console, user: str | None, mode: 
         result = rec.you_vs_world(user_id, n=n)
     else:
         raise ValueError(f"--mode must be mirror, coach, discovery or world, not {mode!r}")
-    write_recommendations(rec.spark, [result])
+    write_recommendations(rec.spark, [result], (tables or {}).get("out_table", RECOMMENDATIONS_TABLE))
     if as_json:
         payload = {"user_id": user_id, "mode": result.mode, "context": result.context, "framing": result.framing,
                    "note": DISCLAIMER, "recommendations": result.records()}

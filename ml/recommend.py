@@ -360,10 +360,11 @@ def describe_list(rec: Recommendation) -> str:
 # ---------------------------------------------------------------------------------------- pipeline
 
 
-def recommend_stage(ctx: Any) -> dict[str, Any]:
+def recommend_stage(ctx: Any, plays_table: str = "gold.fct_plays", tracks_table: str = "gold.dim_tracks",
+                    ml_schema: str = "gold", out_table: str = RECOMMENDATIONS_TABLE) -> dict[str, Any]:
     """`moodlake run` stage: mirror, coach, discovery and you-vs-world lists for every listener, the
     ALS-vs-popularity evaluation in MLflow, prescriptive insights and recommender metrics in the summary."""
-    inputs = load_inputs(ctx.spark)
+    inputs = load_inputs(ctx.spark, plays_table, tracks_table, ml_schema)
     rec = Recommender(ctx.spark, inputs, PolicyConfig.from_settings(ctx.settings))
     lists: list[Recommendation] = []
     sentences: list[str] = []
@@ -397,7 +398,7 @@ def recommend_stage(ctx: Any) -> dict[str, Any]:
             f"valence {contextual.rows['valence'].mean():.2f})."
         )
         sentences.append(describe_list(coach))
-    rows = write_recommendations(ctx.spark, lists)
+    rows = write_recommendations(ctx.spark, lists, out_table)
     metrics = collab.evaluate(ctx.spark, inputs.plays, inputs.tracks)
     run_id = collab.log_evaluation(ctx.settings, metrics)
     ctx.summary.setdefault("insights", {}).setdefault("prescriptive", []).extend([*sentences, DISCLAIMER])
