@@ -2,8 +2,9 @@
 
 ``python -m moodlake.serve.install`` (what ``serving/install.sh``, ``make serve`` and CI call):
 Debian's Chromium for the dashboard render test (never Playwright's own browser download: this
-machine reaches package registries only), Trino 476 from Maven Central, the Superset venv from
-PyPI, and the secret files docker-compose reads. A second run downloads nothing.
+machine reaches package registries only) and docker-compose (validates docker-compose.yml offline),
+Trino 476 from Maven Central, the Superset venv from PyPI, and the secret files docker-compose
+reads. A second run downloads nothing.
 """
 
 from __future__ import annotations
@@ -22,17 +23,28 @@ from moodlake.settings import Settings, load_settings
 CHROMIUM = "/usr/bin/chromium"
 
 
-def install_chromium(console: Console) -> bool:
-    """apt-get install chromium when missing (root only; otherwise say which command to run)."""
-    if os.path.exists(CHROMIUM):
+def _missing_apt_packages() -> list[str]:
+    """Debian packages the serving tests use: Chromium (render check), docker-compose (validates the file)."""
+    missing = []
+    if not os.path.exists(CHROMIUM):
+        missing.append("chromium")
+    if not shutil.which("docker-compose"):
+        missing.append("docker-compose")
+    return missing
+
+
+def install_apt_packages(console: Console) -> bool:
+    """apt-get install what is missing (root only; otherwise say which command to run)."""
+    missing = _missing_apt_packages()
+    if not missing:
         return True
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        console.print("[yellow]Chromium is missing: run `sudo apt-get install chromium` for the browser test.[/]")
+        console.print(f"[yellow]Missing for the serving tests: run `sudo apt-get install {' '.join(missing)}`.[/]")
         return False
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
-    return os.path.exists(CHROMIUM)
+    subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=env)
+    return not _missing_apt_packages()
 
 
 def compose_secrets(settings: Settings) -> None:
@@ -49,7 +61,7 @@ def install_all(settings: Settings, console: Console, browser: bool = True) -> d
              ("superset", lambda: superset.install_superset(settings, console)),
              ("secrets", lambda: compose_secrets(settings))]
     if browser:
-        steps.insert(0, ("chromium", lambda: install_chromium(console)))
+        steps.insert(0, ("apt", lambda: install_apt_packages(console)))
     for name, step in steps:
         t0 = time.monotonic()
         step()
