@@ -19,7 +19,7 @@ import pandas as pd
 
 from ml import plots, tracking
 from ml.explain import global_shares, shap_values
-from ml.features import MODE_FEATURES, MOOD_FEATURES, PREFERENCE_FEATURES, feature_label, model_matrix
+from ml.features import MODE_FEATURES, MOOD_FEATURES, PREFERENCE_FEATURES, model_matrix
 from ml.frames import read_plays, read_tracks
 from ml.modes import K_RANGE, ModeModel, fit_modes, mode_model_name, mode_tables, schedule_sentences
 from ml.mood import MODEL_NAME as MOOD_MODEL_NAME
@@ -45,11 +45,12 @@ class ListenerModels:
 
     user_id: str
     plays: int
-    modes: ModeModel
-    mode_frames: dict[str, pd.DataFrame]
-    preference: dict[str, PreferenceResult]
-    shares: dict[str, float]
+    modes: ModeModel | None = None
+    mode_frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    preference: dict[str, PreferenceResult] = field(default_factory=dict)
+    shares: dict[str, float] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # model -> why it was not trained
 
 
 @dataclass
@@ -135,51 +136,69 @@ def train_mood_model(settings: Settings, tracks: pd.DataFrame, seed: int) -> tup
 # ------------------------------------------------------------------------------------- summary
 
 
+def _mean(values: list[float]) -> float:
+    return round(float(np.mean(values)), 4)
+
+
 def summarise(listeners: list[ListenerModels], mood: MoodResult, cutoff: pd.Timestamp) -> tuple[dict, dict]:
-    """metrics (summary.schema.json shape) and insight sentences from the trained models."""
-    head = max(listeners, key=lambda m: m.plays)
-    plain = [m.preference["plain"].metrics() for m in listeners]
-    matched = [m.preference["matched"].metrics() for m in listeners]
-    shares = pd.DataFrame([m.shares for m in listeners]).fillna(0).mean().sort_values(ascending=False)
-    metrics = {
-        "listening_modes": {
+    """metrics (summary.schema.json shape) and insight sentences from the trained models.
+
+    Several listeners: preference metrics are means over listeners (sizes summed, details in
+    ``per_user``); listening modes describe the listener with the most plays (all in ``per_user``);
+    SHAP shares are the mean shares (still summing to 1). Listeners without enough data are listed
+    in ``skipped`` instead of silently missing.
+    """
+    with_modes = [m for m in listeners if m.modes is not None]
+    with_pref = [m for m in listeners if m.preference]
+    metrics: dict[str, Any] = {"mood": mood.metrics()}
+    predictive, cognitive = [], []
+    if with_modes:
+        head = max(with_modes, key=lambda m: m.plays)
+        assert head.modes is not None
+        metrics["listening_modes"] = {
             "k": head.modes.k, "silhouette": round(head.modes.silhouette, 4), "names": head.modes.names,
             "user_id": head.user_id,
             "per_user": {m.user_id: {"k": m.modes.k, "silhouette": round(m.modes.silhouette, 4), "names": m.modes.names}
-                         for m in listeners},
-        },
-        "preference": {
-            "auc": round(float(np.mean([p["auc"] for p in plain])), 4),
-            "pr_auc": round(float(np.mean([p["pr_auc"] for p in plain])), 4),
+                         for m in with_modes if m.modes is not None},
+        }
+    if with_pref:
+        plain = [m.preference["plain"].metrics() for m in with_pref]
+        matched = [m.preference["matched"].metrics() for m in with_pref]
+        metrics["preference"] = {
+            "auc": _mean([p["auc"] for p in plain]),
+            "pr_auc": _mean([p["pr_auc"] for p in plain]),
             "n_train": int(sum(p["n_train"] for p in plain)),
             "n_test": int(sum(p["n_test"] for p in plain)),
             "cutoff": str(cutoff),
             "negatives": "plain",
-            "baseline_auc": round(float(np.mean([p["baseline_auc"] for p in plain])), 4),
-            "matched_auc": round(float(np.mean([p["auc"] for p in matched])), 4),
-            "matched_pr_auc": round(float(np.mean([p["pr_auc"] for p in matched])), 4),
+            "baseline_auc": _mean([p["baseline_auc"] for p in plain]),
+            "matched_auc": _mean([p["auc"] for p in matched]),
+            "matched_pr_auc": _mean([p["pr_auc"] for p in matched]),
             "aggregation": "mean over listeners; sizes summed",
-            "per_user": {m.user_id: {"plain": m.preference["plain"].metrics(), "matched": m.preference["matched"].metrics()}
-                         for m in listeners},
-        },
-        "mood": mood.metrics(),
-        "shap": {k: round(float(v), 4) for k, v in shares.items()},
-    }
-    predictive, cognitive = [], []
+            "per_user": {m.user_id: {k: r.metrics() for k, r in m.preference.items()} for m in with_pref},
+        }
+        shares = pd.DataFrame([m.shares for m in with_pref]).fillna(0).mean().sort_values(ascending=False)
+        metrics["shap"] = {k: round(float(v), 4) for k, v in shares.items()}
+    skipped = {m.user_id: m.skipped for m in listeners if m.skipped}
+    if skipped:
+        metrics["skipped"] = skipped
     for m in listeners:
-        p, q = m.preference["plain"].metrics(), m.preference["matched"].metrics()
-        predictive.append(
-            f"{m.user_id}: tracks first played after {cutoff:%Y-%m-%d} score above unplayed catalog tracks with AUC "
-            f"{p['auc']:.2f} (logistic baseline {p['baseline_auc']:.2f}; {q['auc']:.2f} when negatives match genre and "
-            f"popularity; {p['n_test_pos']} new tracks vs {p['n_test'] - p['n_test_pos']} unplayed)."
-        )
-        top = list(m.shares.items())
-        cognitive.append(
-            f"{m.user_id}: {top[0][0]} explains {top[0][1]:.0%} of your preference, then {top[1][0]} ({top[1][1]:.0%}) "
-            f"and {top[2][0]} ({top[2][1]:.0%})."
-        )
-        cognitive.append(f"{m.user_id} has {m.modes.k} listening modes: " + ", ".join(f'"{n}"' for n in m.modes.names) + ".")
-        cognitive.extend(schedule_sentences(m.mode_frames["ml_mode_schedule"]))
+        if m.preference:
+            p, q = m.preference["plain"].metrics(), m.preference["matched"].metrics()
+            predictive.append(
+                f"{m.user_id}: tracks first played after {cutoff:%Y-%m-%d} score above unplayed catalog tracks with AUC "
+                f"{p['auc']:.2f} (logistic baseline {p['baseline_auc']:.2f}; {q['auc']:.2f} when negatives match genre "
+                f"and popularity; {p['n_test_pos']} new tracks vs {p['n_test'] - p['n_test_pos']} unplayed)."
+            )
+            top = list(m.shares.items())
+            cognitive.append(
+                f"{m.user_id}: {top[0][0]} explains {top[0][1]:.0%} of your preference, then {top[1][0]} "
+                f"({top[1][1]:.0%}) and {top[2][0]} ({top[2][1]:.0%})."
+            )
+        if m.modes is not None:
+            names = ", ".join(f'"{n}"' for n in m.modes.names)
+            cognitive.append(f"{m.user_id} has {m.modes.k} listening modes: {names}.")
+            cognitive.extend(schedule_sentences(m.mode_frames["ml_mode_schedule"]))
     predictive.append(
         f"Without valence or energy as inputs, the mood model names a track's mood quadrant with macro-F1 "
         f"{mood.macro_f1:.2f} (always guessing the commonest quadrant: {mood.baseline_macro_f1:.2f})."
@@ -234,23 +253,38 @@ def train(
     frames: dict[str, list[pd.DataFrame]] = {}
     for user_id in users:
         mine = plays[plays["user_id"] == user_id]
-        modes, mode_frames, modes_version = train_modes(settings, spark, mine, tracks, user_id, seed)
-        results, shares, pref_version = train_preference(settings, mine, tracks, user_id, cutoff, seed)
-        listeners.append(ListenerModels(user_id, len(mine), modes, mode_frames, results, shares,
-                                        {"modes": modes_version, "preference": pref_version}))
-        for name, frame in mode_frames.items():
+        item = ListenerModels(user_id, len(mine))
+        try:
+            item.modes, item.mode_frames, item.versions["modes"] = train_modes(settings, spark, mine, tracks, user_id, seed)
+        except ValueError as exc:  # too few plays with features: say so, train the rest
+            item.skipped["listening_modes"] = str(exc)
+        try:
+            item.preference, item.shares, item.versions["preference"] = train_preference(
+                settings, mine, tracks, user_id, cutoff, seed
+            )
+        except ValueError as exc:
+            item.skipped["preference"] = str(exc)
+        listeners.append(item)
+        for name, frame in item.mode_frames.items():
             frames.setdefault(name, []).append(frame)
-        plain, matched = results["plain"].metrics(), results["matched"].metrics()
-        log(f"{user_id}: {modes.k} modes (silhouette {modes.silhouette:.3f}); preference AUC {plain['auc']:.3f} plain / "
-            f"{matched['auc']:.3f} matched (baseline {plain['baseline_auc']:.3f}); top SHAP "
-            f"{feature_label(next(iter(shares)))}")
+        for model, why in item.skipped.items():
+            log(f"{user_id}: no {model} model: {why}")
+        if item.modes is not None:
+            log(f"{user_id}: {item.modes.k} listening modes (silhouette {item.modes.silhouette:.3f}): "
+                + ", ".join(item.modes.names))
+        if item.preference:
+            plain, matched = item.preference["plain"].metrics(), item.preference["matched"].metrics()
+            log(f"{user_id}: preference AUC {plain['auc']:.3f} plain / {matched['auc']:.3f} matched negatives "
+                f"(logistic baseline {plain['baseline_auc']:.3f}); top SHAP feature {next(iter(item.shares))}")
 
-    counts = _frames_to_gold(spark, frames, schema, users)
-    models = {m.user_id: (m.preference["plain"].booster, m.versions["preference"]) for m in listeners}
-    counts.update(write_scores(spark, score_catalog(spark, models, tracks_table), schema, users))
+    counts = _frames_to_gold(spark, frames, schema, [m.user_id for m in listeners if m.modes is not None])
+    models = {m.user_id: (m.preference["plain"].booster, m.versions["preference"]) for m in listeners if m.preference}
+    if models:
+        counts.update(write_scores(spark, score_catalog(spark, models, tracks_table), schema, sorted(models)))
     metrics, insights = summarise(listeners, mood, cutoff)
+    registered = 1 + sum(len(m.versions) for m in listeners)
     return TrainOutput(metrics=metrics, insights=insights,
-                       counts={"listeners": len(users), "models_registered": 1 + 2 * len(users), "tables": counts})
+                       counts={"listeners": len(users), "models_registered": registered, "tables": counts})
 
 
 def merge_into_summary(summary: dict[str, Any], out: TrainOutput) -> dict[str, Any]:
@@ -259,12 +293,17 @@ def merge_into_summary(summary: dict[str, Any], out: TrainOutput) -> dict[str, A
     insights = summary.setdefault("insights", {})
     for kind, sentences in out.insights.items():
         insights.setdefault(kind, []).extend(sentences)
-    pref, mood, modes = out.metrics["preference"], out.metrics["mood"], out.metrics["listening_modes"]
+    metrics = out.metrics
     scored = sum(v for k, v in out.counts["tables"].items() if k.endswith(".ml_track_scores"))
-    return {"listeners": out.counts["listeners"], "models_registered": out.counts["models_registered"],
-            "auc": pref["auc"], "matched_auc": pref["matched_auc"], "pr_auc": pref["pr_auc"],
-            "mood_macro_f1": mood["macro_f1"], "mood_baseline_f1": mood["baseline_macro_f1"], "modes_k": modes["k"],
-            "scored_rows": scored}
+    info: dict[str, Any] = {"listeners": out.counts["listeners"], "models_registered": out.counts["models_registered"],
+                            "mood_macro_f1": metrics["mood"]["macro_f1"],
+                            "mood_baseline_f1": metrics["mood"]["baseline_macro_f1"], "scored_rows": scored}
+    if "preference" in metrics:
+        info.update(auc=metrics["preference"]["auc"], matched_auc=metrics["preference"]["matched_auc"],
+                    pr_auc=metrics["preference"]["pr_auc"])
+    if "listening_modes" in metrics:
+        info["modes_k"] = metrics["listening_modes"]["k"]
+    return info
 
 
 def train_stage(ctx: Any) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from tests.conftest import REPO
 
 SCHEMA = "mltest"
 USER = "demo-noor"
+TINY = "demo-tiny"
 CONTRACT = REPO.parent / "shared" / "contracts" / "summary.schema.json"
 LOCAL_CONTRACT = REPO / "tests" / "fixtures" / "contracts" / "summary.schema.json"
 
@@ -27,6 +28,10 @@ def trained(spark, settings, ml_plays, ml_tracks):
     from ml.pipeline import train
 
     plays = ml_plays[USER]
+    # a listener with a handful of plays: the stage must report, not crash, and still train the others
+    tiny = ml_plays["demo-ava"].head(30).assign(user_id=TINY)
+    tiny["play_id"] = TINY + tiny["play_id"]
+    plays = pd.concat([plays, tiny], ignore_index=True)
     played = ml_tracks["track_id"].isin(plays["track_id"])
     tracks = pd.concat([ml_tracks[played], ml_tracks[~played].sample(10_000 - played.sum(), random_state=0)])
     spark.sql(f"create schema if not exists {SCHEMA}")
@@ -57,6 +62,8 @@ def test_metrics_and_insights_validate_against_the_summary_contract(trained) -> 
     assert sum(metrics["shap"].values()) == pytest.approx(1.0, abs=1e-3)
     assert metrics["listening_modes"]["k"] == len(metrics["listening_modes"]["names"])
     assert summary["insights"]["descriptive"] == ["x"]
+    assert set(metrics["skipped"][TINY]) == {"listening_modes", "preference"}
+    assert set(metrics["preference"]["per_user"]) == {USER} and stage["listeners"] == 2
     assert any("explains" in s for s in summary["insights"]["cognitive"])
     assert any("AUC" in s for s in summary["insights"]["predictive"])
 
@@ -76,11 +83,12 @@ def test_gold_tables_follow_the_contract(spark, trained) -> None:
         assert columns <= set(df.columns), table
         assert spark.sql(f"describe detail {SCHEMA}.{table}").first()["format"] == "delta"
     scores = spark.table(f"{SCHEMA}.ml_track_scores").toPandas()
+    assert set(scores["user_id"]) == {USER}
     assert len(scores) == len(tracks) and scores["track_id"].is_unique
     assert scores["preference_score"].between(0, 1).all()
     explanations = spark.table(f"{SCHEMA}.ml_track_explanations")
     assert explanations.count() == 3 * len(tracks)
-    assert spark.table(f"{SCHEMA}.ml_play_modes").count() == len(plays)
+    assert spark.table(f"{SCHEMA}.ml_play_modes").count() == (plays["user_id"] == USER).sum()
 
 
 def test_champion_in_the_registry_reproduces_the_gold_scores(settings, spark, trained) -> None:
