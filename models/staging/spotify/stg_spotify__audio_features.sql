@@ -1,0 +1,37 @@
+with
+
+source as (
+
+    select * from {{ source('spotify', 'spotify_audio_features') }}
+
+),
+
+renamed as (
+
+    select
+        track_id,
+        status as lookup_status,
+        http_status,
+        message as lookup_message,
+        danceability,
+        energy,
+        key as musical_key,
+        loudness,
+        mode as musical_mode,
+        speechiness,
+        acousticness,
+        instrumentalness,
+        liveness,
+        valence,
+        tempo,
+        time_signature,
+        duration_ms,
+        _source_file as source_file,
+        _ingested_at as looked_up_at,
+        _record_hash as record_hash
+
+    from source
+
+)
+
+select * from renamed
