@@ -43,16 +43,36 @@ def check_dashboards(base: str, user: str, password: str, slugs: list[str], out_
         )
         try:
             page = ctx.new_page()
-            page.goto(f"{base}/login/", wait_until="networkidle")
-            page.fill("input#username, input[name=username]", user)
-            page.fill("input#password, input[name=password]", password)
-            page.keyboard.press("Enter")
-            page.wait_for_url(lambda u: "/login" not in u, timeout=30_000)
+            _login(page, base, user, password)
             for slug in slugs:
                 results.append(_check_one(page, base, slug, out_dir, timeout_s))
         finally:
             ctx.close()
     return results
+
+
+def _login(page, base: str, user: str, password: str, attempts: int = 3) -> None:  # type: ignore[no-untyped-def]
+    """Log in through the real form; retried because on a loaded machine the React login form can
+    re-render (and empty the fields) after we typed into it."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(1, attempts + 1):
+        page.goto(f"{base}/login/", wait_until="networkidle")
+        page.wait_for_selector("input#username, input[name=username]", state="visible")
+        page.wait_for_timeout(1000 * attempt)
+        page.fill("input#username, input[name=username]", user)
+        page.fill("input#password, input[name=password]", password)
+        button = page.locator("button[type=submit], [data-test=login-button]")
+        if button.count():
+            button.first.click()
+        else:
+            page.keyboard.press("Enter")
+        try:
+            page.wait_for_url(lambda u: "/login" not in u, timeout=30_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == attempts:
+                raise
 
 
 def _check_one(page, base: str, slug: str, out_dir: Path, timeout_s: float) -> DashboardCheck:  # type: ignore[no-untyped-def]
