@@ -134,11 +134,14 @@ CHARTS: dict[str, tuple[str, dict[str, Any]]] = {
     "Preference by genre": ("track_scores", {**BAR, "x_axis": "genre", "metrics": ["mean_score"], "groupby": []}),
     # Recommendations & explanations
     "Mirror: more of where you are": ("recommendations", {
-        **RAW, "all_columns": ["rank", "track_name", "artist_name", "mood_quadrant", "reason"],
+        **RAW, "all_columns": ["rank", "track_name", "artist_name", "genre", "mood_quadrant", "reason"],
         "adhoc_filters": [sql_filter("mode = 'mirror'")], "order_by_cols": ['["rank", true]']}),
     "Coach: one small step brighter": ("recommendations", {
         **RAW, "all_columns": ["rank", "track_name", "artist_name", "valence", "energy", "reason"],
         "adhoc_filters": [sql_filter("mode = 'coach'")], "order_by_cols": ['["rank", true]']}),
+    "Discovery: new artists in genres you enjoy": ("recommendations", {
+        **RAW, "all_columns": ["rank", "track_name", "artist_name", "genre", "reason"],
+        "adhoc_filters": [sql_filter("mode = 'discovery'")], "order_by_cols": ['["rank", true]']}),
     "What drives the scores (mean SHAP contribution)": ("track_explanations", {
         **BAR, "x_axis": "feature", "metrics": ["mean_contribution"], "groupby": []}),
     "Explanations per track": ("track_explanations", {
@@ -149,6 +152,12 @@ CHARTS: dict[str, tuple[str, dict[str, Any]]] = {
         **BAR, "x_axis": "genre", "groupby": [],
         "metrics": [sql_metric("you", "SUM(user_share)"), sql_metric("catalog", "SUM(catalog_share)")],
         "y_axis_format": ".0%"}),
+    "From genres the world plays more than you": ("recommendations", {
+        **RAW, "all_columns": ["rank", "track_name", "artist_name", "genre", "reason"],
+        "adhoc_filters": [sql_filter("mode = 'world'")], "order_by_cols": ['["rank", true]']}),
+    "Where your suggestions sit on the mood plane": ("recommendations", {
+        **BAR, "x_axis": "mode", "metrics": [sql_metric("tracks", "COUNT(*)")], "groupby": ["mood_quadrant"],
+        "stack": "Stack"}),
     "Your mean valence": ("plays", {**BIG, "metric": "mean_valence", "subheader": "you", "y_axis_format": ".2f"}),
     "Catalog mean valence": ("tracks", {**BIG, "metric": "mean_valence", "subheader": "the catalog",
                                         "y_axis_format": ".2f"}),
@@ -188,11 +197,12 @@ DASHBOARDS: dict[str, tuple[str, list[list[tuple]]]] = {
     "recommendations": ("Recommendations & explanations", [
         [("#markdown", REFLECTION, 12)],
         [("Mirror: more of where you are", 6), ("Coach: one small step brighter", 6)],
+        [("Discovery: new artists in genres you enjoy", 7), ("Where your suggestions sit on the mood plane", 5)],
         [("What drives the scores (mean SHAP contribution)", 5), ("Explanations per track", 7)],
     ]),
     "you-vs-world": ("You vs the world", [
         [("Your mean valence", 3), ("Catalog mean valence", 3), ("Your mean energy", 3), ("Catalog mean energy", 3)],
-        [("Genre share: you vs the catalog", 12)],
+        [("Genre share: you vs the catalog", 7), ("From genres the world plays more than you", 5)],
     ]),
     "year-in-review": ("Year in review", [
         [("Your years", 12, 30)],

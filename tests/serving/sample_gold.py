@@ -95,15 +95,19 @@ def sample_tables(n_tracks: int = 120, n_plays: int = 1500, seed: int = 7) -> di
             })
     recs = []
     now = datetime(2026, 1, 1)
-    for mode in ("mirror", "coach"):
-        pool = rnd.sample(tracks, 10)
-        for rank, t in enumerate(pool, start=1):
+    framing = {"mirror": "More of where you are now.", "coach": "One small step brighter at a time.",
+               "discovery": "New artists in genres you enjoy.",
+               "world": "You vs the world: genres the catalog plays much more than you do."}
+    for mode in ("mirror", "coach", "discovery", "world"):  # the lists ml/recommend.py writes
+        for rank, t in enumerate(rnd.sample(tracks, 10), start=1):
             recs.append({
-                "user_id": "demo", "mode": mode, "rank": rank, "track_id": t["track_id"],
+                "user_id": "demo", "mode": mode, "context": "now", "rank": rank, "track_id": t["track_id"],
+                "track_name": t["track_name"], "artist_name": t["primary_artist_name"], "genre": t["primary_genre"],
+                "valence": t["valence"], "energy": t["energy"], "tempo": t["tempo"],
                 "match_score": round(rnd.random(), 3),
                 "improvement_score": round(rnd.random() / 5, 3) if mode == "coach" else 0.0,
                 "reason": "close to your current mood" if mode == "mirror" else "a small step brighter",
-                "generated_at": now,
+                "framing": framing[mode], "generated_at": now,
             })
     return {"dim_tracks": tracks, "fct_plays": plays, "ml_listening_modes": modes, "ml_mode_schedule": schedule,
             "ml_track_scores": scores, "ml_track_explanations": explanations, "ml_recommendations": recs}
