@@ -51,6 +51,7 @@ class ListenerModels:
     shares: dict[str, float] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # model -> why it was not trained
+    cutoff: pd.Timestamp | None = None
 
 
 @dataclass
@@ -140,7 +141,15 @@ def _mean(values: list[float]) -> float:
     return round(float(np.mean(values)), 4)
 
 
-def summarise(listeners: list[ListenerModels], mood: MoodResult, cutoff: pd.Timestamp) -> tuple[dict, dict]:
+def _cutoff_text(listeners: list[ListenerModels]) -> str:
+    """One cutoff, or the range of per-listener cutoffs (each at 75 % of that listener's plays)."""
+    days = sorted({f"{m.cutoff:%Y-%m-%d}" for m in listeners if m.cutoff is not None})
+    if len(days) == 1:
+        return str(next(m.cutoff for m in listeners if m.cutoff is not None))
+    return f"{days[0]} .. {days[-1]} (per listener)"
+
+
+def summarise(listeners: list[ListenerModels], mood: MoodResult) -> tuple[dict, dict]:
     """metrics (summary.schema.json shape) and insight sentences from the trained models.
 
     Several listeners: preference metrics are means over listeners (sizes summed, details in
@@ -169,13 +178,14 @@ def summarise(listeners: list[ListenerModels], mood: MoodResult, cutoff: pd.Time
             "pr_auc": _mean([p["pr_auc"] for p in plain]),
             "n_train": int(sum(p["n_train"] for p in plain)),
             "n_test": int(sum(p["n_test"] for p in plain)),
-            "cutoff": str(cutoff),
+            "cutoff": _cutoff_text(with_pref),
             "negatives": "plain",
             "baseline_auc": _mean([p["baseline_auc"] for p in plain]),
             "matched_auc": _mean([p["auc"] for p in matched]),
             "matched_pr_auc": _mean([p["pr_auc"] for p in matched]),
             "aggregation": "mean over listeners; sizes summed",
-            "per_user": {m.user_id: {k: r.metrics() for k, r in m.preference.items()} for m in with_pref},
+            "per_user": {m.user_id: {"cutoff": str(m.cutoff), **{k: r.metrics() for k, r in m.preference.items()}}
+                         for m in with_pref},
         }
         shares = pd.DataFrame([m.shares for m in with_pref]).fillna(0).mean().sort_values(ascending=False)
         metrics["shap"] = {k: round(float(v), 4) for k, v in shares.items()}
@@ -186,7 +196,7 @@ def summarise(listeners: list[ListenerModels], mood: MoodResult, cutoff: pd.Time
         if m.preference:
             p, q = m.preference["plain"].metrics(), m.preference["matched"].metrics()
             predictive.append(
-                f"{m.user_id}: tracks first played after {cutoff:%Y-%m-%d} score above unplayed catalog tracks with AUC "
+                f"{m.user_id}: tracks first played after {m.cutoff:%Y-%m-%d} score above unplayed catalog tracks with AUC "
                 f"{p['auc']:.2f} (logistic baseline {p['baseline_auc']:.2f}; {q['auc']:.2f} when negatives match genre "
                 f"and popularity; {p['n_test_pos']} new tracks vs {p['n_test'] - p['n_test_pos']} unplayed)."
             )
@@ -244,8 +254,7 @@ def train(
     if not users:
         raise RuntimeError(f"{plays_table} has no matched plays with audio features: nothing to train on")
     plays = plays[plays["user_id"].isin(users)]
-    cutoff = choose_cutoff(plays)
-    log(f"training on {len(plays):,} matched plays of {len(users)} listener(s), {len(tracks):,} catalog tracks; cutoff {cutoff}")
+    log(f"training on {len(plays):,} matched plays of {len(users)} listener(s), {len(tracks):,} catalog tracks")
 
     mood, mood_version = train_mood_model(settings, tracks, seed)
     log(f"mood model: macro-F1 {mood.macro_f1:.3f} vs baseline {mood.baseline_macro_f1:.3f} (v{mood_version})")
@@ -253,14 +262,15 @@ def train(
     frames: dict[str, list[pd.DataFrame]] = {}
     for user_id in users:
         mine = plays[plays["user_id"] == user_id]
-        item = ListenerModels(user_id, len(mine))
+        # each listener's own cutoff: histories of different listeners need not cover the same years
+        item = ListenerModels(user_id, len(mine), cutoff=choose_cutoff(mine))
         try:
             item.modes, item.mode_frames, item.versions["modes"] = train_modes(settings, spark, mine, tracks, user_id, seed)
         except ValueError as exc:  # too few plays with features: say so, train the rest
             item.skipped["listening_modes"] = str(exc)
         try:
             item.preference, item.shares, item.versions["preference"] = train_preference(
-                settings, mine, tracks, user_id, cutoff, seed
+                settings, mine, tracks, user_id, item.cutoff, seed
             )
         except ValueError as exc:
             item.skipped["preference"] = str(exc)
@@ -281,7 +291,7 @@ def train(
     models = {m.user_id: (m.preference["plain"].booster, m.versions["preference"]) for m in listeners if m.preference}
     if models:
         counts.update(write_scores(spark, score_catalog(spark, models, tracks_table), schema, sorted(models)))
-    metrics, insights = summarise(listeners, mood, cutoff)
+    metrics, insights = summarise(listeners, mood)
     registered = 1 + sum(len(m.versions) for m in listeners)
     return TrainOutput(metrics=metrics, insights=insights,
                        counts={"listeners": len(users), "models_registered": registered, "tables": counts})
