@@ -24,7 +24,7 @@ genre_ranked as (
 
     select
         *,
-        row_number() over (partition by track_id order by genre_rows desc, genre) as genre_rank
+        row_number() over (partition by track_id order by genre_rows desc, genre asc) as genre_rank
     from genre_counts
 
 ),
@@ -46,7 +46,7 @@ ranked as (
         *,
         row_number() over (
             partition by track_id
-            order by ingested_at desc, record_hash
+            order by ingested_at desc, record_hash asc
         ) as row_rank
     from catalog_rows
 
@@ -54,7 +54,8 @@ ranked as (
 
 latest as (
 
-    select * from ranked where row_rank = 1
+    select * from ranked
+    where row_rank = 1
 
 ),
 

@@ -1,0 +1,28 @@
+{#- The audio features every analysis iterates over, in one place. `unit_features` live in [0, 1]
+    and can be compared with a Euclidean distance; tempo and loudness have their own scales. -#}
+{% macro unit_features() -%}
+    {{ return(['valence', 'energy', 'danceability', 'acousticness', 'instrumentalness', 'speechiness', 'liveness']) }}
+{%- endmacro %}
+
+{% macro audio_features() -%}
+    {{ return(unit_features() + ['loudness', 'tempo']) }}
+{%- endmacro %}
+
+{#- `stack(n, 'name', column, ...)`: one row per feature, columns (feature, feature_value). -#}
+{% macro unpivot_features(features) -%}
+    stack(
+        {{ features | length }},
+        {%- for feature in features %}
+        '{{ feature }}', cast({{ feature }} as double){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as (feature, feature_value)
+{%- endmacro %}
+
+{#- 95% confidence interval of a Pearson r via Fisher's z: tanh(atanh(r) +/- 1.96 / sqrt(n - 3));
+    null when n <= 3 or |r| = 1 (the transform is undefined there). -#}
+{% macro fisher_ci(r, n, side) -%}
+    case
+        when {{ n }} > 3 and abs({{ r }}) < 1
+            then tanh(atanh({{ r }}) {{ '-' if side == 'low' else '+' }} 1.959964 / sqrt({{ n }} - 3))
+    end
+{%- endmacro %}
