@@ -31,7 +31,8 @@ ranked as (
 
 first_copies as (
 
-    select * from ranked where copy_rank = 1
+    select * from ranked
+    where copy_rank = 1
 
 ),
 
@@ -72,8 +73,8 @@ account_in_extended as (
     from survivors as account
     inner join survivors as extended
         on account.user_id = extended.user_id
-        and account.artist_key = extended.artist_key
-        and account.title_key = extended.title_key
+            and account.artist_key = extended.artist_key
+            and account.title_key = extended.title_key
     where account.source = 'export_account'
         and extended.source = 'export_extended'
         and extended.ended_at >= account.ended_at - interval 30 seconds
@@ -87,14 +88,14 @@ api_in_export as (
     from survivors as api
     inner join survivors as export
         on api.user_id = export.user_id
-        and (
-            api.source_track_id = export.source_track_id
-            or (
-                export.source_track_id is null
-                and api.artist_key = export.artist_key
-                and api.title_key = export.title_key
+            and (
+                api.source_track_id = export.source_track_id
+                or (
+                    export.source_track_id is null
+                    and api.artist_key = export.artist_key
+                    and api.title_key = export.title_key
+                )
             )
-        )
     where api.source = 'api'
         and export.source in ('export_extended', 'export_account')
         -- account data ends are truncated to the minute: allow the minute on top of +-30 s

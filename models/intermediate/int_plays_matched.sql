@@ -7,12 +7,9 @@
         post_hook=[
             "merge into {{ this }} as t
             using (
-                select distinct d.play_id
-                from {{ ref('int_plays_deduplicated') }} as d
-                left anti join (
-                    select play_id from {{ ref('int_plays_deduplicated') }} where drop_reason is null
-                ) as k on d.play_id = k.play_id
-                where d.drop_reason is not null
+                select play_id
+                from {{ ref('int_plays_deduplicated') }}
+                where drop_reason is not null and copy_rank = 1
             ) as s
             on t.play_id = s.play_id
             when matched then delete"
@@ -23,7 +20,8 @@
 {#- One row per deduplicated music play, matched to the catalog, with listener-local time.
     Incremental: plays not yet in the table plus the last `lookback_days` before the newest play are
     (re)merged; a play that a later load shows to be a duplicate (e.g. an API play once the export
-    arrives) is deleted by the post-hook. A catalog update needs `--full-refresh` to rematch. -#}
+    arrives) is deleted by the post-hook (first copies only: a repeated record shares its play_id
+    with the kept copy). A catalog update needs `--full-refresh` to rematch. -#}
 
 with
 
@@ -84,7 +82,7 @@ catalog_by_name as (
                 order by
                     energy is not null and valence is not null desc,
                     popularity desc nulls last,
-                    track_id
+                    track_id asc
             ) as name_rank
         from catalog
     )
@@ -97,17 +95,17 @@ new_plays as (
     select plays.*
     from plays
     {% if is_incremental() %}
-        left anti join existing on plays.play_id = existing.play_id
+    left anti join existing on plays.play_id = existing.play_id
     {% endif %}
 
     {% if is_incremental() %}
-        union all
+    union all
 
-        select plays.*
-        from plays
-        cross join high_water
-        left semi join existing on plays.play_id = existing.play_id
-        where plays.ended_at >= high_water.max_ended_at - make_dt_interval({{ var('lookback_days') }})
+    select plays.*
+    from plays
+    cross join high_water
+    left semi join existing on plays.play_id = existing.play_id
+    where plays.ended_at >= high_water.max_ended_at - make_dt_interval({{ var('lookback_days') }})
     {% endif %}
 
 ),
@@ -127,7 +125,7 @@ matched as (
         on new_plays.source_track_id = by_id.track_id
     left join catalog_by_name as by_name
         on new_plays.artist_key = by_name.artist_key
-        and new_plays.title_key = by_name.title_key
+            and new_plays.title_key = by_name.title_key
 
 ),
 
