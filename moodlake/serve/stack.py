@@ -14,7 +14,9 @@ import time
 
 from rich.console import Console
 
+from moodlake.java import JavaNotFoundError
 from moodlake.serve import superset, trino
+from moodlake.serve.procs import ServeError
 from moodlake.serve.publish import publish
 from moodlake.settings import Settings
 
@@ -29,7 +31,19 @@ DASHBOARDS = {
 
 
 def serve(settings: Settings, console: Console) -> dict[str, str]:
-    """Start (or refresh) Trino + views + Superset; returns the URLs it printed."""
+    """Start (or refresh) Trino + views + Superset; returns the URLs it printed.
+
+    A failure that the user can fix (port taken, no JDK 24+, download refused) is printed as one
+    clear message with the log path, then exits 1, instead of a traceback.
+    """
+    try:
+        return _serve(settings, console)
+    except (ServeError, JavaNotFoundError) as exc:
+        console.print(f"[red]moodlake serve failed:[/] {exc}")
+        raise SystemExit(1) from exc
+
+
+def _serve(settings: Settings, console: Console) -> dict[str, str]:
     settings.ensure_dirs()
     logging.getLogger("trino.auth").setLevel(logging.WARNING)  # "keyring module not found" is noise here
     t0 = time.monotonic()
