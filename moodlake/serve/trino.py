@@ -253,7 +253,7 @@ def start_trino(settings: Settings, console: Console | None = None, timeout: flo
     if running_pid(settings) is None and port_in_use(settings.trino_port):
         raise ServeError(
             f"Port {settings.trino_port} on 127.0.0.1 is already in use by another program; "
-            f"set MOODLAKE_TRINO_PORT to a free port (and the same for dbt's trino target)."
+            f"set MOODLAKE_TRINO_PORT to a free port (dbt's trino target follows it)."
         )
     if running_pid(settings) is None:
         java_home = trino_java_home()
