@@ -219,6 +219,29 @@ def explain(
         raise typer.Exit(2) from exc
 
 
+@app.command()
+def insights() -> None:
+    """Descriptive and diagnostic insight sentences (with their numbers) from the Gold marts."""
+    from moodlake.insights import build_insights, load_gold
+    from moodlake.spark import get_spark
+
+    found = build_insights(load_gold(get_spark(_settings())), demo=False)
+    for kind, sentences in found.items():
+        for sentence in sentences:
+            console.print(f"[bold]{kind}[/bold]  {sentence}", highlight=False)
+
+
+@app.command()
+def docs(
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8081,
+    generate: Annotated[bool, typer.Option("--generate/--no-generate", help="run `dbt docs generate` first")] = True,
+) -> None:
+    """Build the dbt docs site (lineage, every model and column) and serve it on 127.0.0.1."""
+    from moodlake.docs import serve_docs
+
+    serve_docs(_settings(), port=port, generate=generate)
+
+
 def main() -> None:
     app()
 

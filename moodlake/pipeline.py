@@ -77,7 +77,9 @@ def stage_transform(ctx: RunContext) -> dict[str, Any]:
 STAGES: list[tuple[str, str | Callable[[RunContext], dict[str, Any]]]] = [
     ("ingest", stage_ingest),
     ("transform", stage_transform),
+    ("insights", "moodlake.insights:insights_stage"),
     ("train", "ml.pipeline:train_stage"),
+    ("report", "moodlake.report:report_stage"),
 ]
 
 
