@@ -64,6 +64,8 @@ DATASETS: dict[str, dict[str, Any]] = {
     "feature_correlations": {"metrics": {}},
     "genre_gap": {"metrics": {}},
     "yearly_recap": {"metrics": {}},
+    "feature_gap": {"metrics": {}},
+    "low_valence_streaks": {"dttm": "started_on", "metrics": {}},
     "listening_modes": {"metrics": {}},
     "mode_schedule": {"metrics": {"plays": ("SUM(plays)", "Plays")}},
     "track_scores": {"metrics": {"mean_score": ("AVG(preference_score)", "Mean preference score")}},
@@ -106,11 +108,23 @@ CHARTS: dict[str, tuple[str, dict[str, Any]]] = {
     "Top tracks": ("plays", {**TABLE, "groupby": ["track_name", "artist_name"], "metrics": ["plays", "minutes"],
                              "timeseries_limit_metric": "minutes"}),
     # Why
-    "Feature correlations": ("feature_correlations", {
-        **BAR, "x_axis": "feature", "metrics": [sql_metric("correlation", "AVG(correlation)")], "groupby": [],
-        "y_axis_title": "correlation"}),
-    "Correlation table": ("feature_correlations", {
-        **RAW, "all_columns": ["feature", "outcome", "correlation", "n"]}),
+    "Audio features vs how you listen (all day)": ("feature_correlations", {
+        **BAR, "x_axis": "feature", "metrics": [sql_metric("r", "AVG(r)")], "groupby": ["outcome"],
+        "adhoc_filters": [sql_filter("daypart = 'all'")], "y_axis_title": "Pearson r"}),
+    "Correlations with 95% intervals": ("feature_correlations", {
+        **RAW, "all_columns": ["feature", "outcome", "r", "ci_low", "ci_high", "n", "is_significant"],
+        "adhoc_filters": [sql_filter("daypart = 'all'")],
+        "order_by_cols": ['["outcome", true]', '["feature", true]'], "row_limit": 40}),
+    "Skipping vs features by daypart (r)": ("feature_correlations", {
+        "viz_type": "heatmap_v2", "x_axis": "daypart", "groupby": "feature", "metric": sql_metric("r", "AVG(r)"),
+        "adhoc_filters": [sql_filter("outcome = 'skip' and daypart <> 'all'")], "row_limit": 1000,
+        "sort_x_axis": "alpha_asc", "sort_y_axis": "alpha_asc", "normalize_across": "heatmap",
+        "linear_color_scheme": "blue_white_yellow", "show_legend": True, "show_values": True,
+        "xscale_interval": -1, "yscale_interval": -1, "left_margin": "auto", "bottom_margin": "auto",
+        "value_bounds": [None, None], "y_axis_format": ".2f"}),
+    "Low-valence streaks": ("low_valence_streaks", {
+        **RAW, "all_columns": ["started_on", "ended_on", "days", "plays", "mean_valence", "is_ongoing"],
+        "order_by_cols": ['["started_on", false]'], "row_limit": 20}),
     "Skip rate by mood": ("plays", {**BAR, "x_axis": "mood_quadrant", "metrics": ["skip_rate"], "groupby": [],
                                     "y_axis_format": ".0%"}),
     "Mood over time (weekly)": ("daily_mood", {
@@ -151,7 +165,10 @@ CHARTS: dict[str, tuple[str, dict[str, Any]]] = {
     "Genre share: you vs the catalog": ("genre_gap", {
         **BAR, "x_axis": "genre", "groupby": [],
         "metrics": [sql_metric("you", "SUM(user_share)"), sql_metric("catalog", "SUM(catalog_share)")],
-        "y_axis_format": ".0%"}),
+        "adhoc_filters": [sql_filter("genre_level = 'genre'")], "y_axis_format": ".0%"}),
+    "Your sound vs the catalog (standard deviations)": ("feature_gap", {
+        **BAR, "x_axis": "feature", "groupby": [], "metrics": [sql_metric("gap", "AVG(standardized_gap)")],
+        "y_axis_format": ".2f", "y_axis_title": "you minus catalog, in catalog SDs"}),
     "From genres the world plays more than you": ("recommendations", {
         **RAW, "all_columns": ["rank", "track_name", "artist_name", "genre", "reason"],
         "adhoc_filters": [sql_filter("mode = 'world'")], "order_by_cols": ['["rank", true]']}),
@@ -166,14 +183,27 @@ CHARTS: dict[str, tuple[str, dict[str, Any]]] = {
                                        "y_axis_format": ".2f"}),
     # Year in review
     "Your years": ("yearly_recap", {
-        **RAW, "all_columns": ["year", "plays", "minutes", "distinct_tracks", "top_artist", "top_track",
-                               "top_genre"], "order_by_cols": ['["year", false]']}),
+        **TABLE, "groupby": ["recap_year", "mood_of_the_year"], "row_limit": 20, "show_cell_bars": False,
+        "metrics": [sql_metric("plays", "MAX(year_plays)"), sql_metric("minutes", "MAX(year_minutes)"),
+                    sql_metric("mean valence", "MAX(year_mean_valence)"),
+                    sql_metric("mean energy", "MAX(year_mean_energy)")],
+        "timeseries_limit_metric": sql_metric("year", "MAX(recap_year)")}),
+    "Top artists per year (minutes)": ("yearly_recap", {
+        **RAW, "all_columns": ["recap_year", "item_rank", "item_name", "minutes", "plays"],
+        "adhoc_filters": [sql_filter("category = 'artist' and ranked_by = 'minutes' and item_rank <= 5")],
+        "order_by_cols": ['["recap_year", false]', '["item_rank", true]'], "row_limit": 50}),
+    "Top tracks per year (plays)": ("yearly_recap", {
+        **RAW, "all_columns": ["recap_year", "item_rank", "item_name", "plays", "minutes"],
+        "adhoc_filters": [sql_filter("category = 'track' and ranked_by = 'plays' and item_rank <= 5")],
+        "order_by_cols": ['["recap_year", false]', '["item_rank", true]'], "row_limit": 50}),
     "Minutes per month": ("plays", {**BAR, "x_axis": "played_at_local", "time_grain_sqla": "P1M",
                                     "metrics": ["minutes"], "groupby": []}),
     "Moods per year": ("plays", {**BAR, "x_axis": "local_year", "metrics": ["plays"], "groupby": ["mood_quadrant"],
                                  "stack": "Stack"}),
 }
 
+STREAKS_NOTE = ("Low-valence streaks are runs of days whose music was, on average, low in valence. They describe "
+                "the music, not you, and are here for reflection only.")
 REFLECTION = ("These suggestions help you reflect on your listening. They are not a diagnosis or advice. "
               "*Mirror* stays close to your current mood; *Coach* moves valence and energy one small step.")
 
@@ -186,8 +216,11 @@ DASHBOARDS: dict[str, tuple[str, list[list[tuple]]]] = {
         [("Top artists", 6), ("Top tracks", 6)],
     ]),
     "why": ("Why: what goes with your listening", [
-        [("Feature correlations", 6), ("Correlation table", 6)],
-        [("Skip rate by mood", 4), ("Mood over time (weekly)", 8)],
+        [("Audio features vs how you listen (all day)", 7), ("Skipping vs features by daypart (r)", 5)],
+        [("Correlations with 95% intervals", 6), ("Skip rate by mood", 6)],
+        [("Mood over time (weekly)", 12)],
+        [("#markdown", STREAKS_NOTE, 12)],
+        [("Low-valence streaks", 12, 35)],
     ]),
     "modes-predictions": ("Modes & predictions", [
         [("Listening modes", 5), ("Mode centroids", 7)],
@@ -202,10 +235,12 @@ DASHBOARDS: dict[str, tuple[str, list[list[tuple]]]] = {
     ]),
     "you-vs-world": ("You vs the world", [
         [("Your mean valence", 3), ("Catalog mean valence", 3), ("Your mean energy", 3), ("Catalog mean energy", 3)],
-        [("Genre share: you vs the catalog", 7), ("From genres the world plays more than you", 5)],
+        [("Genre share: you vs the catalog", 7), ("Your sound vs the catalog (standard deviations)", 5)],
+        [("From genres the world plays more than you", 12, 40)],
     ]),
     "year-in-review": ("Year in review", [
         [("Your years", 12, 30)],
+        [("Top artists per year (minutes)", 6), ("Top tracks per year (plays)", 6)],
         [("Minutes per month", 6), ("Moods per year", 6)],
     ]),
 }

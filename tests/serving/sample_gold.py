@@ -113,6 +113,10 @@ def sample_tables(n_tracks: int = 120, n_plays: int = 1500, seed: int = 7) -> di
             "ml_track_scores": scores, "ml_track_explanations": explanations, "ml_recommendations": recs}
 
 
+_FEATURE_STACK = ("stack(5, 'valence', valence, 'energy', energy, 'danceability', danceability, "
+                  "'acousticness', acousticness, 'tempo', tempo) as (feature, value)")
+
+# The marts in the shapes models/marts/*.sql build (same columns; simpler arithmetic).
 MART_SQL = {
     "fct_sessions": """
         select session_id, user_id, min(played_at) as started_at, max(played_at) as ended_at,
@@ -121,38 +125,81 @@ MART_SQL = {
                avg(energy) as mean_energy, mode(mood_quadrant) as dominant_mood_quadrant
         from gold.fct_plays group by session_id, user_id""",
     "mart_hour_weekday_profile": """
-        select user_id, local_weekday, local_hour, count(*) as plays, sum(ms_played) / 60000.0 as minutes,
+        select user_id, local_weekday, local_hour, cast(count(*) as int) as plays, sum(ms_played) / 60000.0 as minutes,
                avg(valence) as mean_valence, avg(energy) as mean_energy
         from gold.fct_plays group by user_id, local_weekday, local_hour""",
     "mart_daypart_mood": """
-        select user_id, daypart, mood_quadrant, count(*) as plays, sum(ms_played) / 60000.0 as minutes,
-               avg(valence) as mean_valence, avg(energy) as mean_energy
-        from gold.fct_plays group by user_id, daypart, mood_quadrant""",
-    "mart_feature_correlations": """
-        select user_id, feature, 'completion_ratio' as outcome, corr(value, completion_ratio) as correlation,
-               count(*) as n
-        from (select user_id, completion_ratio, stack(5, 'valence', valence, 'energy', energy,
-                     'danceability', danceability, 'acousticness', acousticness, 'tempo', tempo / 200)
-                     as (feature, value) from gold.fct_plays)
-        group by user_id, feature""",
+        select user_id, daypart, cast(count(*) as int) as plays, sum(ms_played) / 60000.0 as minutes,
+               avg(valence) as mean_valence, avg(energy) as mean_energy,
+               avg(case when mood_quadrant = 'happy_energetic' then 1.0 else 0.0 end) as share_happy_energetic
+        from gold.fct_plays group by user_id, daypart""",
+    "mart_feature_correlations": f"""
+        with p as (select user_id, daypart, completion_ratio, case when is_skipped then 1.0 else 0.0 end as skipped,
+                          {_FEATURE_STACK} from gold.fct_plays),
+             s as (select user_id, daypart as scope, feature, value, completion_ratio, skipped from p
+                   union all select user_id, 'all', feature, value, completion_ratio, skipped from p),
+             o as (select user_id, scope, feature, 'completion' as outcome, value, completion_ratio as y from s
+                   union all select user_id, scope, feature, 'skip', value, skipped from s),
+             c as (select user_id, scope as daypart, feature, outcome, cast(count(*) as int) as n,
+                          corr(value, y) as r from o group by user_id, scope, feature, outcome)
+        select *, r - 0.05 as ci_low, r + 0.05 as ci_high, abs(r) > 0.05 as is_significant from c""",
     "mart_genre_gap": """
-        with mine as (select user_id, genre, count(*) / sum(count(*)) over (partition by user_id) as user_share
+        with mine as (select user_id, genre, count(*) as user_plays,
+                             count(*) / sum(count(*)) over (partition by user_id) as user_share
                       from gold.fct_plays group by user_id, genre),
              world as (select primary_genre as genre, count(*) / sum(count(*)) over () as catalog_share
                        from gold.dim_tracks group by primary_genre)
-        select mine.user_id, mine.genre, mine.user_share, world.catalog_share,
-               mine.user_share - world.catalog_share as share_gap
+        select mine.user_id, 'genre' as genre_level, mine.genre, cast(mine.user_plays as int) as user_plays,
+               mine.user_share, world.catalog_share, mine.user_share - world.catalog_share as share_gap
         from mine join world using (genre)""",
+    "mart_feature_gap": f"""
+        with u as (select user_id, feature, count(*) as n_plays, avg(value) as user_mean
+                   from (select user_id, {_FEATURE_STACK} from gold.fct_plays) group by user_id, feature),
+             c as (select feature, avg(value) as catalog_mean, stddev(value) as catalog_stddev
+                   from (select {_FEATURE_STACK} from gold.dim_tracks) group by feature)
+        select u.user_id, u.feature, cast(u.n_plays as int) as n_plays, u.user_mean, c.catalog_mean,
+               c.catalog_stddev, u.user_mean - c.catalog_mean as mean_gap,
+               (u.user_mean - c.catalog_mean) / c.catalog_stddev as standardized_gap
+        from u join c using (feature)""",
     "mart_daily_mood": """
-        select user_id, local_date, count(*) as plays, sum(ms_played) / 60000.0 as minutes,
-               avg(valence) as mean_valence, avg(energy) as mean_energy
+        select user_id, local_date, cast(year(local_date) as int) as local_year, cast(count(*) as int) as plays,
+               sum(ms_played) / 60000.0 as minutes, avg(valence) as mean_valence, avg(energy) as mean_energy,
+               avg(case when is_skipped then 1.0 else 0.0 end) as skip_rate,
+               mode(mood_quadrant) as dominant_mood_quadrant, avg(valence) < 0.35 as is_low_valence_day
         from gold.fct_plays group by user_id, local_date""",
+    "mart_low_valence_streaks": """
+        select 'demo' as user_id, 1 as streak_number, date'2025-02-03' as started_on, date'2025-02-06' as ended_on,
+               4 as days, 31 as plays, 0.31 as mean_valence, 0.22 as min_daily_valence, false as is_ongoing
+        union all
+        select 'demo', 2, date'2025-03-17', date'2025-03-19', 3, 18, 0.33, 0.29, false""",
     "mart_yearly_recap": """
-        select user_id, year(local_date) as year, count(*) as plays, sum(ms_played) / 60000.0 as minutes,
-               count(distinct track_id) as distinct_tracks, count(distinct artist_name) as distinct_artists,
-               mode(artist_name) as top_artist, mode(track_name) as top_track, mode(genre) as top_genre,
-               avg(valence) as mean_valence, avg(energy) as mean_energy
-        from gold.fct_plays group by user_id, year(local_date)""",
+        with items as (
+            select user_id, year(local_date) as recap_year, 'artist' as category, artist_name as item_key,
+                   artist_name as item_name, count(*) as plays, sum(ms_played) / 60000.0 as minutes
+            from gold.fct_plays group by 1, 2, 4, 5
+            union all
+            select user_id, year(local_date), 'track', track_id, track_name, count(*), sum(ms_played) / 60000.0
+            from gold.fct_plays group by 1, 2, 4, 5
+            union all
+            select user_id, year(local_date), 'genre', genre, genre, count(*), sum(ms_played) / 60000.0
+            from gold.fct_plays group by 1, 2, 4, 5),
+        ranked as (
+            select *, 'plays' as ranked_by, row_number() over (
+                partition by user_id, recap_year, category order by plays desc, item_key) as item_rank from items
+            union all
+            select *, 'minutes', row_number() over (
+                partition by user_id, recap_year, category order by minutes desc, item_key) from items),
+        years as (
+            select user_id, year(local_date) as recap_year, count(*) as year_plays,
+                   sum(ms_played) / 60000.0 as year_minutes, avg(valence) as year_mean_valence,
+                   avg(energy) as year_mean_energy, mode(mood_quadrant) as mood_of_the_year
+            from gold.fct_plays group by 1, 2)
+        select r.user_id, cast(r.recap_year as int) as recap_year, r.category, r.ranked_by,
+               cast(r.item_rank as int) as item_rank, r.item_key, r.item_name, cast(r.plays as int) as plays,
+               r.minutes, cast(y.year_plays as int) as year_plays, y.year_minutes, y.year_mean_valence,
+               y.year_mean_energy, y.mood_of_the_year
+        from ranked r join years y on r.user_id = y.user_id and r.recap_year = y.recap_year
+        where r.item_rank <= 10""",
 }
 
 
