@@ -79,6 +79,7 @@ STAGES: list[tuple[str, str | Callable[[RunContext], dict[str, Any]]]] = [
     ("transform", stage_transform),
     ("insights", "moodlake.insights:insights_stage"),
     ("train", "ml.pipeline:train_stage"),
+    ("recommend", "ml.recommend:recommend_stage"),
     ("report", "moodlake.report:report_stage"),
 ]
 
