@@ -41,6 +41,7 @@ h1{margin:0 0 4px} h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-top
 .note{background:#e8f0fe;border-left:4px solid #4a7bd0;padding:10px 14px;margin:16px 0}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:16px}
 figure{margin:0;background:#fff;border:1px solid #e3e3e3;border-radius:6px;padding:8px}
+figure.wide{grid-column:span 2}
 figure img{width:100%;height:auto;display:block} figcaption{font-size:.85em;color:#555;margin-top:4px}
 li{margin:4px 0} .muted{color:#777}
 """
@@ -106,7 +107,9 @@ def chart_correlations(corr: pd.DataFrame) -> str:
     """Overall r with 95% CI per feature for each outcome."""
     overall = corr[corr["daypart"] == "all"]
     outcomes = ["skip", "completion", "play_count"]
-    fig, axes = plt.subplots(1, 3, figsize=(9, 3), sharey=True)
+    bound = overall[["ci_low", "ci_high", "r"]].abs().max().max()
+    limit = min(1.0, max(0.1, 1.2 * float(bound))) if pd.notna(bound) else 1.0
+    fig, axes = plt.subplots(1, 3, figsize=(9, 3.2), sharey=True)
     for ax, outcome in zip(axes, outcomes, strict=True):
         rows = overall[overall["outcome"] == outcome].sort_values("feature")
         y = np.arange(len(rows))
@@ -117,9 +120,9 @@ def chart_correlations(corr: pd.DataFrame) -> str:
         ax.barh(y, r, color=colors, xerr=[np.abs(low), np.abs(high)], capsize=2)
         ax.axvline(0, color="#444", lw=0.8)
         ax.set_yticks(y, rows["feature"])
-        ax.set_xlim(-1, 1)
+        ax.set_xlim(-limit, limit)
         ax.set_title(outcome.replace("_", " "), fontsize=10)
-    fig.suptitle("Audio features vs behaviour: Pearson r, 95% CI (blue = CI excludes 0)", fontsize=10)
+    fig.suptitle("Audio features vs behaviour: Pearson r, 95% CI (blue = CI excludes 0)", fontsize=10, y=1.04)
     return _png(fig)
 
 
@@ -197,7 +200,8 @@ def render_html(insights: dict[str, list[str]], charts: dict[str, list[tuple[str
         parts.append(f"<h2>Charts: {html.escape(user)}</h2><div class='grid'>")
         for caption, uri in figures:
             label = html.escape(caption)
-            parts.append(f"<figure><img alt='{label}' src='{uri}'><figcaption>{label}</figcaption></figure>")
+            wide = " class='wide'" if caption.startswith(("Streak", "Feature")) else ""
+            parts.append(f"<figure{wide}><img alt='{label}' src='{uri}'><figcaption>{label}</figcaption></figure>")
         parts.append("</div>")
     parts.append("</main></body></html>")
     return "\n".join(parts)
