@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import click
 from pyspark.sql import SparkSession
 from rich.console import Console
 
@@ -40,7 +41,7 @@ from ingestion.api_tables import (
     played_at_ms,
 )
 from ingestion.bronze import LandResult, ParsedFile, canonical_json, land, record_hashes
-from ingestion.formats import HistoryFormatError, iter_json_array
+from ingestion.formats import HistoryFormatError, iter_json_array, looks_truncated
 from ingestion.history import IngestFailed, print_outcome, print_silver_summary, upsert_listener
 from moodlake.settings import Settings
 
@@ -52,8 +53,11 @@ UNAVAILABLE = "unavailable for this app"
 DEFAULT_USER = "me"
 
 
-class ApiAuthError(RuntimeError):
-    """OAuth cannot continue without the user (no credentials, or the refresh token is dead)."""
+class ApiAuthError(click.ClickException):
+    """OAuth cannot continue without the user (no credentials, or the refresh token is dead).
+
+    A ClickException, so the CLI prints the message (no traceback) and exits with code 1.
+    """
 
 
 @dataclass
@@ -108,7 +112,8 @@ def land_page(spark: SparkSession, page: Any, source: str, user_id: str, outcome
     outcome.users.add(user_id)
     if parsed.rows:
         newest = max(parsed.rows, key=lambda r: played_at_ms(r["played_at"]))["played_at"]
-        outcome.watermark_ms = advance_watermark(spark, user_id, newest, source)
+        moved = advance_watermark(spark, user_id, newest, source)
+        outcome.watermark_ms = max(outcome.watermark_ms or 0, moved)  # pages may come in any order
     return parsed
 
 
@@ -241,9 +246,9 @@ def poll_recently_played(
 ) -> ApiOutcome:
     """Fetch plays after the watermark (minus an hour of overlap), page by page, each landed before moving on."""
     user_id = user or DEFAULT_USER
+    client = client or spotify_client(settings, user_id)  # fails on missing credentials before any write
     ensure_api_tables(spark)
     upsert_listener(spark, settings, user_id, None, None, source="api")
-    client = client or spotify_client(settings, user_id)
     outcome = ApiOutcome()
     watermark = read_watermark(spark, user_id)
     after = max(watermark - OVERLAP_MS, 0) if watermark is not None else None
@@ -324,7 +329,7 @@ def _single_document(text: str, name: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        kind = "truncated" if exc.pos >= len(text.rstrip()) else "malformed"
+        kind = "truncated" if looks_truncated(text) else "malformed"
         raise HistoryFormatError(f"{name}: {kind} JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
 
 

@@ -169,8 +169,13 @@ def _expect_end(text: str, pos: int, source: str) -> None:
 
 
 def _syntax(exc: json.JSONDecodeError, source: str) -> HistoryFormatError:
-    kind = "truncated" if exc.pos >= len(exc.doc.rstrip()) else "malformed"
+    kind = "truncated" if looks_truncated(exc.doc) else "malformed"
     return HistoryFormatError(f"{source}: {kind} JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+
+
+def looks_truncated(text: str) -> bool:
+    """A JSON export always ends with its closing bracket; a file cut off mid-way does not."""
+    return not text.rstrip().endswith(("]", "}"))
 
 
 def _not_array(text: str, source: str) -> HistoryFormatError:
