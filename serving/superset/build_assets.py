@@ -113,6 +113,7 @@ CHARTS: dict[str, tuple[str, dict[str, Any]]] = {
         "adhoc_filters": [sql_filter("daypart = 'all'")], "y_axis_title": "Pearson r"}),
     "Correlations with 95% intervals": ("feature_correlations", {
         **RAW, "all_columns": ["feature", "outcome", "r", "ci_low", "ci_high", "n", "is_significant"],
+        "column_config": {c: {"d3NumberFormat": ".3f"} for c in ("r", "ci_low", "ci_high")},
         "adhoc_filters": [sql_filter("daypart = 'all'")],
         "order_by_cols": ['["outcome", true]', '["feature", true]'], "row_limit": 40}),
     "Skipping vs features by daypart (r)": ("feature_correlations", {
@@ -190,10 +191,12 @@ CHARTS: dict[str, tuple[str, dict[str, Any]]] = {
         "timeseries_limit_metric": sql_metric("year", "MAX(recap_year)")}),
     "Top artists per year (minutes)": ("yearly_recap", {
         **RAW, "all_columns": ["recap_year", "item_rank", "item_name", "minutes", "plays"],
+        "column_config": {"minutes": {"d3NumberFormat": ",.0f"}},
         "adhoc_filters": [sql_filter("category = 'artist' and ranked_by = 'minutes' and item_rank <= 5")],
         "order_by_cols": ['["recap_year", false]', '["item_rank", true]'], "row_limit": 50}),
     "Top tracks per year (plays)": ("yearly_recap", {
         **RAW, "all_columns": ["recap_year", "item_rank", "item_name", "plays", "minutes"],
+        "column_config": {"minutes": {"d3NumberFormat": ",.0f"}},
         "adhoc_filters": [sql_filter("category = 'track' and ranked_by = 'plays' and item_rank <= 5")],
         "order_by_cols": ['["recap_year", false]', '["item_rank", true]'], "row_limit": 50}),
     "Minutes per month": ("plays", {**BAR, "x_axis": "played_at_local", "time_grain_sqla": "P1M",
@@ -240,7 +243,7 @@ DASHBOARDS: dict[str, tuple[str, list[list[tuple]]]] = {
     ]),
     "year-in-review": ("Year in review", [
         [("Your years", 12, 30)],
-        [("Top artists per year (minutes)", 6), ("Top tracks per year (plays)", 6)],
+        [("Top artists per year (minutes)", 6, 40), ("Top tracks per year (plays)", 6, 40)],
         [("Minutes per month", 6), ("Moods per year", 6)],
     ]),
 }
