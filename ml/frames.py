@@ -33,6 +33,9 @@ TRACK_COLUMNS: tuple[str, ...] = (
     "track_id", "track_name", "primary_artist_name", "primary_genre", "popularity", *FEATURES,
 )
 
+#: Catalog tracks a model can score: an id and every input present (Spark SQL condition).
+SCORABLE_TRACKS = " and ".join(f"{c} is not null" for c in ("track_id", *FEATURES, "popularity"))
+
 # catalog CSV column -> Gold column (TidyTuesday / Kaggle layout)
 _CATALOG_RENAME = {"track_artist": "primary_artist_name", "track_popularity": "popularity"}
 
@@ -135,5 +138,4 @@ def read_plays(spark: Any, table: str = "gold.fct_plays", user_id: str | None = 
 
 def read_tracks(spark: Any, table: str = "gold.dim_tracks") -> pd.DataFrame:
     """Catalog tracks with every audio feature present (the candidates for scoring and negatives)."""
-    cond = " and ".join(f"{f} is not null" for f in FEATURES)
-    return spark.table(table).where(cond).select(*TRACK_COLUMNS).toPandas()
+    return spark.table(table).where(SCORABLE_TRACKS).select(*TRACK_COLUMNS).toPandas()

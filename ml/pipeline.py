@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ml import plots, tracking
-from ml.explain import global_shares, shap_values
+from ml.explain import TOP_FEATURES, global_shares, shap_values
 from ml.features import MODE_FEATURES, MOOD_FEATURES, PREFERENCE_FEATURES, model_matrix
 from ml.frames import read_plays, read_tracks
 from ml.modes import K_RANGE, ModeModel, fit_modes, mode_model_name, mode_tables, schedule_sentences
@@ -225,7 +225,8 @@ def _frames_to_gold(spark: Any, frames: dict[str, list[pd.DataFrame]], schema: s
     counts = {}
     for name, parts in frames.items():
         frame = pd.concat(parts, ignore_index=True)
-        counts[f"{schema}.{name}"] = write_delta(spark, spark.createDataFrame(frame), f"{schema}.{name}", users)
+        write_delta(spark, spark.createDataFrame(frame), f"{schema}.{name}", users)
+        counts[f"{schema}.{name}"] = len(frame)
     return counts
 
 
@@ -290,7 +291,10 @@ def train(
     counts = _frames_to_gold(spark, frames, schema, [m.user_id for m in listeners if m.modes is not None])
     models = {m.user_id: (m.preference["plain"].booster, m.versions["preference"]) for m in listeners if m.preference}
     if models:
-        counts.update(write_scores(spark, score_catalog(spark, models, tracks_table), schema, sorted(models)))
+        expl_table, score_table = write_scores(spark, score_catalog(spark, models, tracks_table), schema, sorted(models))
+        # rows written: every catalog track with features (read_tracks applies the same filter) per listener
+        counts[score_table] = len(tracks) * len(models)
+        counts[expl_table] = len(tracks) * len(models) * TOP_FEATURES
     metrics, insights = summarise(listeners, mood)
     registered = 1 + sum(len(m.versions) for m in listeners)
     return TrainOutput(metrics=metrics, insights=insights,

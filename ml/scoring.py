@@ -14,8 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ml.explain import TOP_FEATURES
-from ml.features import FEATURES
-from ml.frames import TRACK_COLUMNS
+from ml.frames import SCORABLE_TRACKS, TRACK_COLUMNS
 
 EXPLANATION_DDL = (
     "user_id string, track_id string, rank int, feature string, value double, contribution double, reason string, "
@@ -56,36 +55,38 @@ def score_catalog(
     """Spark DataFrame of explanations + scores for every (listener, catalog track with features)."""
     import cloudpickle
 
-    cond = " and ".join(f"{c} is not null" for c in ("track_id", *FEATURES, "popularity"))
-    tracks = spark.table(tracks_table).where(cond).select(*TRACK_COLUMNS)
+    tracks = spark.table(tracks_table).where(SCORABLE_TRACKS).select(*TRACK_COLUMNS)
     parts = partitions or max(2, spark.sparkContext.defaultParallelism)
     payload = spark.sparkContext.broadcast(cloudpickle.dumps(models))
     return tracks.repartition(parts).mapInPandas(_score_partition(payload, top), schema=EXPLANATION_DDL)
 
 
-def write_delta(spark: Any, df: Any, table: str, users: list[str]) -> int:
-    """Replace the given listeners' rows of a Gold Delta table (create it on first write)."""
+def write_delta(spark: Any, df: Any, table: str, users: list[str]) -> None:
+    """Replace the given listeners' rows of a Gold Delta table atomically (create it on first write).
+
+    DataFrameWriterV2 ``overwrite(condition)`` is Delta's replaceWhere without re-registering the
+    table schema in the Hive metastore (``saveAsTable`` there logs a spurious alter-table error).
+    """
+    from pyspark.sql import functions as F
+
     if spark.catalog.tableExists(table):
-        quoted = ", ".join("'" + u.replace("'", "''") + "'" for u in users)
-        df.write.format("delta").mode("overwrite").option("replaceWhere", f"user_id in ({quoted})").saveAsTable(table)
+        df.writeTo(table).overwrite(F.col("user_id").isin(users))
     else:
-        df.write.format("delta").mode("overwrite").saveAsTable(table)
-    return spark.table(table).count()
+        df.writeTo(table).using("delta").create()
 
 
-def write_scores(spark: Any, explanations_df: Any, schema: str, users: list[str]) -> dict[str, int]:
+def write_scores(spark: Any, explanations_df: Any, schema: str, users: list[str]) -> list[str]:
     """Materialise explanations, then derive one score row per (listener, track) from them."""
     from pyspark.sql import functions as F
 
-    counts = {}
     expl_table, score_table = f"{schema}.ml_track_explanations", f"{schema}.ml_track_scores"
-    counts[expl_table] = write_delta(spark, explanations_df, expl_table, users)
-    quoted = ", ".join("'" + u.replace("'", "''") + "'" for u in users)
+    write_delta(spark, explanations_df, expl_table, users)
     scores = (
         spark.table(expl_table)
-        .where(f"rank = 1 and user_id in ({quoted})")
+        .where(F.col("rank") == 1)
+        .where(F.col("user_id").isin(users))
         .select("user_id", "track_id", "preference_score", "model_version")
         .withColumn("scored_at", F.lit(datetime.now(UTC).replace(tzinfo=None)).cast("timestamp"))
     )
-    counts[score_table] = write_delta(spark, scores, score_table, users)
-    return counts
+    write_delta(spark, scores, score_table, users)
+    return [expl_table, score_table]
