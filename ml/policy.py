@@ -31,7 +31,7 @@ class PolicyConfig:
     energy_step_max: float = 0.10  # ... but never more than this
     mirror_tolerance: float = 0.05  # mirror set mean valence stays within this of the mode's valence
     band_margin: float = 0.01  # aim this far inside every band, so rounding never crosses it
-    coach_guard_quantile: float = 0.5  # coach only picks from candidates at least this well matched
+    coach_guard_quantile: float = 0.9  # coach only picks from candidates at least this well matched
     weight_mode: float = 0.5  # match_score blend: distance to the mode centroid
     weight_preference: float = 0.25  # ... preference-model probability
     weight_collab: float = 0.25  # ... collaborative (ALS + audio neighbours) score
@@ -184,7 +184,9 @@ def closest_features(row: pd.Series, profile: ModeProfile, scales: dict[str, flo
     """The `k` features (other than `exclude`) where the track sits closest to the mode centroid."""
     dist = {f: abs(row[f] - profile.centroid[f]) / max(profile.spread.get(f, 0.0), 0.5 * scales[f])
             for f in MATCH_FEATURES if f not in exclude}
-    return sorted(dist, key=lambda f: (dist[f], f))[:k]
+    # "instrumentalness 0.00 matches" says little: near-absent traits go last unless nothing else is close
+    faint = {f for f in ("instrumentalness", "speechiness") if f in dist and profile.centroid[f] < 0.1}
+    return sorted(dist, key=lambda f: (f in faint and dist[f] < 1.0, dist[f], f))[:k]
 
 
 def reason(row: pd.Series, mode: str, state: ListenerState, profile: ModeProfile, scales: dict[str, float],

@@ -393,9 +393,9 @@ def recommend_stage(ctx: Any, plays_table: str = "gold.fct_plays", tracks_table:
         profile = contextual.profile
         assert profile is not None
         sentences.append(
-            f"{user}: for {daypart}s, {len(contextual.rows)} tracks from your {profile.name} "
-            f"({fmt('energy', profile.centroid['energy'])}, {fmt('tempo', profile.centroid['tempo'])}, "
-            f"valence {contextual.rows['valence'].mean():.2f})."
+            f"{user}: for {daypart}s, {len(contextual.rows)} tracks from your {profile.name}: "
+            f"{fmt('energy', profile.centroid['energy'])}, {fmt('tempo', profile.centroid['tempo'])}, "
+            f"mean valence {contextual.rows['valence'].mean():.2f}."
         )
         sentences.append(describe_list(coach))
     rows = write_recommendations(ctx.spark, lists, out_table)
@@ -403,7 +403,7 @@ def recommend_stage(ctx: Any, plays_table: str = "gold.fct_plays", tracks_table:
     run_id = collab.log_evaluation(ctx.settings, metrics)
     ctx.summary.setdefault("insights", {}).setdefault("prescriptive", []).extend([*sentences, DISCLAIMER])
     ctx.summary.setdefault("metrics", {})["recommender"] = {
-        **metrics, "mlflow_run_id": run_id, "listeners": per_user, "skipped": skipped, "inputs": inputs.sources,
+        **metrics, "mlflow_run_id": run_id, "by_listener": per_user, "skipped": skipped, "inputs": inputs.sources,
     }
     return {"lists": len(lists), "rows": rows, "listeners": len(per_user), "skipped": len(skipped),
             "als_recall_at_20": metrics.get("als_recall_at_20_all"),

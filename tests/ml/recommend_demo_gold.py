@@ -69,8 +69,10 @@ def demo_plays(demo_dir: Path, tracks: pd.DataFrame) -> pd.DataFrame:
         frame["play_id"] = listener["user_id"] + "-" + frame.index.astype(str)
         frames.append(frame)
     plays = pd.concat(frames, ignore_index=True)
-    feats = tracks[["track_id", "primary_genre", *FEATURES]].rename(columns={"primary_genre": "genre"})
-    return plays.merge(feats, on="track_id", how="left")
+    feats = tracks[["track_id", "primary_genre", "popularity", *FEATURES]].rename(columns={"primary_genre": "genre"})
+    plays = plays.merge(feats, on="track_id", how="left")
+    plays["has_audio_features"] = plays["valence"].notna()
+    return plays
 
 
 def write_demo_gold(spark, schema: str, demo_dir: Path) -> tuple[str, str]:

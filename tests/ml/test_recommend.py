@@ -125,5 +125,6 @@ def test_stage_writes_every_listener_and_fills_the_summary(settings, spark, gold
     assert any("demo-noor: coach mode" in s and "low-valence days" in s for s in prescriptive)
     metrics = ctx.summary["metrics"]["recommender"]
     assert {"als_recall_at_20_all", "popularity_recall_at_20_all", "als_ndcg_at_20_all", "mlflow_run_id"} <= set(metrics)
-    noor = metrics["listeners"]["demo-noor"]
+    assert metrics["listeners"] == 3
+    noor = metrics["by_listener"]["demo-noor"]
     assert 0.05 <= noor["coach_delta_valence"] <= 0.15 and abs(noor["mirror_delta_valence"]) <= 0.05
