@@ -88,9 +88,12 @@ def describe_dayparts(frame: pd.DataFrame) -> list[str]:
     top = sessions.sort_values(["high_energy_session_share", "daypart_order"], ascending=[False, True]).iloc[0]
     low = valence.sort_values(["mean_valence", "daypart_order"]).iloc[0]
     high = valence.sort_values(["mean_valence", "daypart_order"], ascending=[False, True]).iloc[0]
+    share = float(top["high_energy_session_share"])
+    featured = round(top["high_energy_sessions"] / share) if share > 0 else int(top["sessions"])
     out.append(
         f"{_pct(top['high_energy_session_share'])} of {top['daypart']} sessions are high-energy "
-        f"({int(top['high_energy_sessions'])} of {int(top['sessions'])}); "
+        f"({int(top['high_energy_sessions'])} of {featured} "
+        "with audio features); "
         f"{low['daypart']} valence averages {low['mean_valence']:.2f} vs {high['mean_valence']:.2f} in the {high['daypart']}."
     )
     return out
