@@ -61,7 +61,6 @@ def ingest_history(
 ) -> None:
     """Land Spotify privacy-export listening history (account data or extended history)."""
     from ingestion.history import ingest_history_paths
-
     from moodlake.spark import get_spark
 
     settings = _settings()
@@ -72,7 +71,6 @@ def ingest_history(
 def ingest_api(user: UserOpt = None) -> None:
     """Poll recently-played through the Spotify Web API (OAuth via spotipy) into Bronze."""
     from ingestion.api import poll_recently_played
-
     from moodlake.spark import get_spark
 
     settings = _settings()
@@ -86,7 +84,6 @@ def ingest_api_responses(
 ) -> None:
     """Land saved raw recently-played responses through the same path as live polling."""
     from ingestion.api import ingest_saved_responses
-
     from moodlake.spark import get_spark
 
     settings = _settings()

@@ -36,10 +36,9 @@ class RunContext:
 
 def stage_ingest(ctx: RunContext) -> dict[str, Any]:
     """Land the bundled catalog and the generated DEMO listening histories in Bronze."""
+    from ingestion.catalog import ingest_catalog_files
     from ingestion.demo import generate_demo
     from ingestion.history import ingest_history_paths
-
-    from ingestion.catalog import ingest_catalog_files
     from moodlake.ui import print_land_results
 
     results = ingest_catalog_files(ctx.spark, [DEMO_CATALOG])
