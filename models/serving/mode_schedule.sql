@@ -11,7 +11,7 @@ final as (
     select
         *,
         cast(local_weekday as varchar) || ' '
-            || element_at(array['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'], local_weekday) as weekday_label
+        || element_at(array['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'], local_weekday) as weekday_label
     from schedule
 )
 

@@ -18,7 +18,7 @@ final as (
         local_hour,
         local_weekday,
         cast(local_weekday as varchar) || ' '
-            || element_at(array['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'], local_weekday) as weekday_label,
+        || element_at(array['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'], local_weekday) as weekday_label,
         year(local_date) as local_year,
         daypart,
         track_id,

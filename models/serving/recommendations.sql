@@ -9,7 +9,10 @@ recommendations as (
 ),
 
 tracks as (
-    select track_id, mood_quadrant from {{ source('gold_delta', 'dim_tracks') }}
+    select
+        track_id,
+        mood_quadrant
+    from {{ source('gold_delta', 'dim_tracks') }}
 ),
 
 final as (
