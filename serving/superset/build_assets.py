@@ -136,15 +136,19 @@ CHARTS: dict[str, tuple[str, dict[str, Any]]] = {
         **PIE, "groupby": ["mode_name"], "metric": sql_metric("share", "SUM(share_of_plays)")}),
     "Mode centroids": ("listening_modes", {
         **RAW, "all_columns": ["mode_name", "share_of_plays", "valence", "energy", "danceability",
-                               "acousticness", "tempo"]}),
+                               "acousticness", "tempo"],
+        "column_config": {"share_of_plays": {"d3NumberFormat": ".0%"}, "tempo": {"d3NumberFormat": ".0f"},
+                          **{c: {"d3NumberFormat": ".2f"} for c in ("valence", "energy", "danceability", "acousticness")}}}),
     "Modes across the week (dominant mode per daypart)": ("mode_schedule", {
         **BAR, "x_axis": "weekday_label", "metrics": ["plays"], "groupby": ["mode_name"], "stack": "Stack",
         "x_axis_title": "local weekday"}),
     "Mode schedule": ("mode_schedule", {
         **RAW, "all_columns": ["weekday_label", "daypart", "mode_name", "mode_share"],
+        "column_config": {"mode_share": {"d3NumberFormat": ".0%"}},
         "order_by_cols": ['["weekday_label", true]', '["daypart", true]'], "row_limit": 28}),
     "Highest preference scores": ("track_scores", {
         **RAW, "all_columns": ["track_name", "artist_name", "genre", "preference_score"],
+        "column_config": {"preference_score": {"d3NumberFormat": ".3f"}},
         "order_by_cols": ['["preference_score", false]'], "row_limit": 15}),
     "Preference by genre": ("track_scores", {**BAR, "x_axis": "genre", "metrics": ["mean_score"], "groupby": []}),
     # Recommendations & explanations
@@ -165,7 +169,7 @@ CHARTS: dict[str, tuple[str, dict[str, Any]]] = {
     # You vs the world
     "Genre share: you vs the catalog": ("genre_gap", {
         **BAR, "x_axis": "genre", "groupby": [],
-        "metrics": [sql_metric("you", "SUM(user_share)"), sql_metric("catalog", "SUM(catalog_share)")],
+        "metrics": [sql_metric("you", "AVG(user_share)"), sql_metric("catalog", "AVG(catalog_share)")],
         "adhoc_filters": [sql_filter("genre_level = 'genre'")], "y_axis_format": ".0%"}),
     "Your sound vs the catalog (standard deviations)": ("feature_gap", {
         **BAR, "x_axis": "feature", "groupby": [], "metrics": [sql_metric("gap", "AVG(standardized_gap)")],
@@ -313,9 +317,31 @@ def build(port: int | None) -> dict[str, int]:
             "version": "1.0.0", "position": _position(title, rows, chart_ids),
             "metadata": {"color_scheme": "supersetColors", "refresh_frequency": 0, "expanded_slices": {},
                          "timed_refresh_immune_slices": [], "cross_filters_enabled": True,
-                         "native_filter_configuration": [], "shared_label_colors": [], "color_scheme_domain": []},
+                         "native_filter_configuration": [_listener_filter(slug, rows, chart_ids)],
+                         "shared_label_colors": [], "color_scheme_domain": []},
         })
     return {"datasets": len(DATASETS), "charts": len(CHARTS), "dashboards": len(DASHBOARDS)}
+
+
+NO_USER_DATASETS = {"tracks"}  # the catalog: the listener filter must not touch these charts
+
+
+def _listener_filter(slug: str, rows: list[list[tuple]], chart_ids: dict[str, int]) -> dict[str, Any]:
+    """A "Listener" select on user_id, so a multi-listener lake can show one person at a time (empty =
+    everyone; share charts average over listeners). Charts on the catalog are out of its scope.
+    Not preselected: Superset 6.1 showed the first value without applying it, which would mislead."""
+    names = [item[0] for row in rows for item in row if item[0] != "#markdown"]
+    excluded = [chart_ids[n] for n in names if CHARTS[n][0] in NO_USER_DATASETS]
+    return {
+        "id": f"NATIVE_FILTER-listener-{slug}"[:60], "name": "Listener", "filterType": "filter_select",
+        "type": "NATIVE_FILTER", "description": "Whose listening the dashboard shows",
+        "targets": [{"datasetUuid": uid("dataset", "plays"), "column": {"name": "user_id"}}],
+        "controlValues": {"enableEmptyFilter": False, "defaultToFirstItem": False, "multiSelect": False,
+                          "searchAllOptions": False, "inverseSelection": False},
+        "defaultDataMask": {"extraFormData": {}, "filterState": {}, "ownState": {}},
+        "cascadeParentIds": [], "scope": {"rootPath": ["ROOT_ID"], "excluded": excluded},
+        "chartsInScope": [chart_ids[n] for n in names if chart_ids[n] not in excluded], "tabsInScope": [],
+    }
 
 
 def _previous_columns() -> dict[str, list[dict[str, Any]]]:
