@@ -224,9 +224,11 @@ class Recommender:
         if gap is not None and {"user_id", "genre"} <= set(gap.columns):
             share_cols = [c for c in gap.columns if "share" in c]
             mine = gap[gap["user_id"] == user_id]
+            if "genre_level" in mine:  # the mart has genre and subgenre rows; candidates carry primary_genre
+                mine = mine[mine["genre_level"] == "genre"]
             if len(share_cols) >= 2 and not mine.empty:
-                user_col = next((c for c in share_cols if "user" in c or "listener" in c or "my" in c), share_cols[0])
-                world_col = next(c for c in share_cols if c != user_col)
+                user_col = "user_share" if "user_share" in share_cols else share_cols[0]
+                world_col = "catalog_share" if "catalog_share" in share_cols else next(c for c in share_cols if c != user_col)
                 return pd.DataFrame({"genre": mine["genre"], "listener_share": mine[user_col],
                                      "catalog_share": mine[world_col]}).assign(
                     gap=lambda d: d["listener_share"] - d["catalog_share"]).sort_values("gap")
