@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import click
+import typer
 from pyspark.sql import SparkSession
 from rich.console import Console
 
@@ -53,11 +53,18 @@ UNAVAILABLE = "unavailable for this app"
 DEFAULT_USER = "me"
 
 
-class ApiAuthError(click.ClickException):
+class ApiAuthError(typer.Exit):
     """OAuth cannot continue without the user (no credentials, or the refresh token is dead).
 
-    A ClickException, so the CLI prints the message (no traceback) and exits with code 1.
+    A ``typer.Exit(1)``: the CLI exits 1 without a traceback after the message is printed.
     """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(1)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass
@@ -246,7 +253,17 @@ def poll_recently_played(
 ) -> ApiOutcome:
     """Fetch plays after the watermark (minus an hour of overlap), page by page, each landed before moving on."""
     user_id = user or DEFAULT_USER
-    client = client or spotify_client(settings, user_id)  # fails on missing credentials before any write
+    try:
+        client = client or spotify_client(settings, user_id)  # fails on missing credentials before any write
+        return _poll(spark, settings, user_id, console, client)
+    except ApiAuthError as exc:
+        if console is not None:
+            console.print(f"[red]{exc}[/red]")
+        raise
+
+
+def _poll(spark: SparkSession, settings: Settings, user_id: str, console: Console | None, client: Any) -> ApiOutcome:
+    """The poll itself; split out so auth errors are reported in one place."""
     ensure_api_tables(spark)
     upsert_listener(spark, settings, user_id, None, None, source="api")
     outcome = ApiOutcome()

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import click
+import typer
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 from rich.console import Console
@@ -54,16 +54,21 @@ LISTENERS_SCHEMA = T.StructType(
 )
 
 
-class IngestFailed(click.exceptions.Exit):
-    """Some files could not be loaded; the others were. Exits the CLI with code 1, no traceback."""
+class IngestFailed(typer.Exit):
+    """Some files could not be loaded; the others were.
+
+    A ``typer.Exit(1)``: the CLI exits with code 1 without a traceback (the failed files were
+    already listed on the console); ``str()`` carries the list for `moodlake run` and scripts.
+    """
 
     def __init__(self, failures: list[tuple[str, str]]) -> None:
         super().__init__(1)
         self.failures = failures
+        listed = "; ".join(f"{name}: {reason}" for name, reason in failures)
+        self.message = f"{len(failures)} file(s) failed to load: {listed}"
 
     def __str__(self) -> str:
-        listed = "; ".join(f"{name}: {reason}" for name, reason in self.failures)
-        return f"{len(self.failures)} file(s) failed to load: {listed}"
+        return self.message
 
 
 @dataclass
