@@ -310,9 +310,11 @@ def silver_summary(spark: SparkSession, users: list[str] | None = None) -> dict[
     return out
 
 
-def print_silver_summary(spark: SparkSession, console: Console, users: list[str] | None = None) -> None:
+def print_silver_summary(
+    spark: SparkSession, console: Console, users: list[str] | None = None, data: dict[str, Any] | None = None
+) -> None:
     """Coverage per listener as of the last `moodlake transform` (Silver is rebuilt by dbt, not here)."""
-    data = silver_summary(spark, users)
+    data = silver_summary(spark, users) if data is None else data
     if not data.get("plays"):
         console.print("Silver not built for these listeners yet: run `moodlake transform` to deduplicate and match plays.")
         return

@@ -97,9 +97,13 @@ def transform(ctx: typer.Context) -> None:
     from moodlake.transform import run_dbt
 
     settings = _settings()
-    get_spark(settings)
+    spark = get_spark(settings)
     args = list(ctx.args) or ["build"]
     ok = run_dbt(settings, args)
+    if ok and args[0] in ("build", "run"):
+        from ingestion.history import print_silver_summary
+
+        print_silver_summary(spark, console)
     raise typer.Exit(0 if ok else 1)
 
 

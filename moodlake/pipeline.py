@@ -62,13 +62,20 @@ def stage_ingest(ctx: RunContext) -> dict[str, Any]:
 
 
 def stage_transform(ctx: RunContext) -> dict[str, Any]:
-    """dbt build: seeds, Silver and Gold models, snapshots and all data/unit tests."""
+    """dbt build: seeds, Silver and Gold models, snapshots and all data/unit tests.
+
+    Then the Silver play counts, drop reasons and catalog coverage per listener go to the console
+    and to ``summary.json`` (``silver``), so nothing dropped on the way is silent.
+    """
+    from ingestion.history import print_silver_summary, silver_summary
     from moodlake.transform import invoke_dbt
 
     outcome = invoke_dbt(ctx.settings, ["build"])
     if not outcome.success:
         failed = [k for k, v in outcome.statuses.items() if v not in ("success", "pass")]
         raise RuntimeError(f"dbt build failed: {outcome.error or ', '.join(failed[:10])}")
+    ctx.summary["silver"] = silver_summary(ctx.spark)
+    print_silver_summary(ctx.spark, ctx.console, data=ctx.summary["silver"])
     return {"nodes": len(outcome.statuses)}
 
 

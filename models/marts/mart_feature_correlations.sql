@@ -117,7 +117,8 @@ correlations as (
         feature,
         outcome,
         count_if(feature_value is not null and outcome_value is not null) as n,
-        corr(feature_value, outcome_value) as r
+        -- corr() can land a rounding hair outside [-1, 1] on a few points
+        greatest(-1.0, least(1.0, corr(feature_value, outcome_value))) as r
     from pairs
     group by user_id, scope, feature, outcome
 
