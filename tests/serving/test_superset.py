@@ -23,7 +23,7 @@ def test_secrets_are_private_and_not_in_config(superset_stack) -> None:
 
 
 def test_every_dashboard_renders(superset_stack) -> None:
-    from tests.serving.browser import CHROMIUM, check_dashboards
+    from moodlake.serve.browser import CHROMIUM, check_dashboards
 
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed (run serving/install.sh)")
