@@ -26,6 +26,18 @@ def shared_data(folder: str) -> Path:
 
 
 @pytest.fixture(scope="session")
+def screenshots_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where browser tests save screenshots: $MOODLAKE_SCREENSHOTS (e.g. docs/screenshots to refresh
+    the committed ones) or a temp folder, so `make test` never rewrites tracked files."""
+    wanted = os.environ.get("MOODLAKE_SCREENSHOTS")
+    if wanted:
+        path = Path(wanted).resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="session")
 def moodlake_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("moodlake_home")
     os.environ["MOODLAKE_HOME"] = str(home)

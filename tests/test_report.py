@@ -21,7 +21,6 @@ from tests.marts_support import LISTENERS, build_gold
 SCHEMA = Path(__file__).resolve().parent.parent.parent / "shared" / "contracts" / "summary.schema.json"
 LOCAL_SCHEMA = Path(__file__).resolve().parent / "fixtures" / "contracts" / "summary.schema.json"
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "report.png"
 NUMBER = re.compile(r"\d")
 
 
@@ -59,7 +58,7 @@ def test_summary_validates_against_the_shared_contract(ctx):
         jsonschema.validate(broken, json.loads(schema_path.read_text()))
 
 
-def test_report_is_self_contained_and_renders_charts_in_chromium(ctx, tmp_path):
+def test_report_is_self_contained_and_renders_charts_in_chromium(ctx, tmp_path, screenshots_dir):
     info = report_stage(ctx)
     path = Path(info["path"])
     assert path == ctx.settings.reports_dir / "latest" / "report.html"
@@ -94,5 +93,4 @@ def test_report_is_self_contained_and_renders_charts_in_chromium(ctx, tmp_path):
     assert banner
     assert all(u.startswith(("file:", "data:")) for u in requests), requests
     assert shot.stat().st_size > 50_000
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(shot, SCREENSHOT)
+    shutil.copyfile(shot, screenshots_dir / "report.png")

@@ -9,10 +9,8 @@ import pytest
 
 from moodlake.serve import superset
 from moodlake.serve.stack import DASHBOARDS
-from moodlake.settings import REPO_ROOT
 
 pytestmark = pytest.mark.serving
-SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
 
 
 def test_secrets_are_private_and_not_in_config(superset_stack) -> None:
@@ -22,14 +20,14 @@ def test_secrets_are_private_and_not_in_config(superset_stack) -> None:
         assert secret.read_text().strip() not in paths.config.read_text()
 
 
-def test_every_dashboard_renders(superset_stack) -> None:
+def test_every_dashboard_renders(superset_stack, screenshots_dir: Path) -> None:
     from moodlake.serve.browser import CHROMIUM, check_dashboards
 
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed (run serving/install.sh)")
     results = check_dashboards(
         superset.base_url(superset_stack), superset.ADMIN_USER, superset.admin_password(superset_stack),
-        list(DASHBOARDS), SCREENSHOTS,
+        list(DASHBOARDS), screenshots_dir,
     )
     problems = {r.slug: r.problems for r in results if r.problems}
     assert not problems, problems
