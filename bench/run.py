@@ -108,7 +108,7 @@ def machine() -> dict[str, str]:
                 if line.startswith("MemTotal")), "0")
     java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
     return {"cpus": str(os.cpu_count()), "memory": f"{int(mem) / 1024 / 1024:.0f} GiB", "os": platform.platform(),
-            "python": platform.python_version(), "java": java, "load_before": str(os.getloadavg()[0])}
+            "python": platform.python_version(), "java": java, "load_before": f"{os.getloadavg()[0]:.2f}"}
 
 
 def write_results(path: Path, info: dict[str, str], runs: list[dict[str, Any]], serving: dict[str, Any] | None) -> None:
@@ -133,7 +133,7 @@ def write_results(path: Path, info: dict[str, str], runs: list[dict[str, Any]], 
     ingest = [r["summary"]["stages"].get("ingest", {}) for r in runs]
     lines.append("| ingest | " + " | ".join(f"run {i + 1}" for i in range(len(runs))) + " |")
     lines.append("|---|" + "---:|" * len(runs))
-    for key in ("input_records", "inserted", "already_present", "quarantined"):
+    for key in ("input_records", "inserted", "already_present", "quarantined", "skipped"):
         lines.append(f"| {key} | " + " | ".join(f"{i.get(key, 0):,}" for i in ingest) + " |")
     seconds = ingest[0].get("seconds") or 0
     if seconds:

@@ -126,9 +126,18 @@ def plays_from_export(
     return frame.loc[:, [*PLAY_COLUMNS, "mood_quadrant"]]
 
 
+def without_api_plays(df: Any) -> Any:
+    """Drop plays that came from the Spotify Web API before any model sees them.
+
+    Spotify's Developer Policy forbids training ML on Spotify Platform content, so models learn only
+    from the listener's own privacy export (and the public catalog); API plays stay in the analytics.
+    """
+    return df.where("source is null or source <> 'api'") if "source" in df.columns else df
+
+
 def read_plays(spark: Any, table: str = "gold.fct_plays", user_id: str | None = None) -> pd.DataFrame:
-    """Matched plays with audio features from Gold, as pandas (one listener's history fits in memory)."""
-    df = spark.table(table).where("has_audio_features and track_id is not null")
+    """Matched export plays with audio features from Gold, as pandas (one listener's history fits in memory)."""
+    df = without_api_plays(spark.table(table)).where("has_audio_features and track_id is not null")
     if user_id:
         df = df.where(df.user_id == user_id)
     frame = df.select(*PLAY_COLUMNS).toPandas()

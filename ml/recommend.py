@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ml import als as collab
+from ml.frames import without_api_plays
 from ml.policy import PolicyConfig, feature_scales, fmt, reason, score, select
 from ml.state import (
     MATCH_FEATURES,
@@ -73,7 +74,7 @@ def load_inputs(spark: Any, plays_table: str = "gold.fct_plays", tracks_table: s
     for name in (plays_table, tracks_table):
         if not spark.catalog.tableExists(name):
             raise RuntimeError(f"{name} does not exist yet: run `moodlake transform` (or `moodlake run`) first")
-    plays_df = spark.table(plays_table)
+    plays_df = without_api_plays(spark.table(plays_table))  # ALS and the mood state fit on export plays only
     cols = [c for c in PLAY_COLUMNS if c in plays_df.columns]
     plays = plays_df.where("track_id is not null and valence is not null").select(*cols).toPandas()
     cond = " and ".join(f"{f} is not null" for f in MATCH_FEATURES)

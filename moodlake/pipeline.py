@@ -57,6 +57,8 @@ def stage_ingest(ctx: RunContext) -> dict[str, Any]:
         "inserted": sum(r.inserted for r in results),
         "already_present": sum(r.already_present for r in results),
         "quarantined": sum(r.quarantined for r in results),
+        # kept out on purpose (e.g. video plays); input = inserted + present + quarantined + skipped
+        "skipped": sum(sum(r.skipped.values()) for r in results),
         "listeners": len(listeners),
     }
 
@@ -103,6 +105,24 @@ def table_counts(spark: Any) -> dict[str, int]:
     return {f"{s}.{t}": spark.table(f"{s}.{t}").count() for s, t in delta_tables(spark)}
 
 
+def demo_listeners(spark: Any) -> set[str]:
+    """Listener ids flagged ``is_demo`` in ``bronze.listeners`` (the generated demo histories)."""
+    if not spark.catalog.tableExists("bronze.listeners"):
+        return set()
+    return {r["user_id"] for r in spark.table("bronze.listeners").where("is_demo").select("user_id").collect()}
+
+
+def label_demo_insights(summary: dict[str, Any], demo_users: set[str]) -> None:
+    """Start every sentence about a demo listener with "DEMO ·", whichever stage wrote it, so no
+    insight about synthetic data can be read as a person's."""
+    for kind, sentences in summary.get("insights", {}).items():
+        labelled = []
+        for sentence in sentences:
+            about_demo = any(sentence.startswith((f"{u}:", f"{u} ")) for u in demo_users)
+            labelled.append(f"DEMO · {sentence}" if about_demo else sentence)
+        summary["insights"][kind] = labelled
+
+
 def write_summary(settings: Settings, summary: dict[str, Any]) -> Path:
     out = settings.reports_dir / "latest"
     out.mkdir(parents=True, exist_ok=True)
@@ -139,6 +159,8 @@ def run_pipeline(settings: Settings, demo: bool, console: Console) -> bool:
                 ok = False
                 break
             summary["stages"][name] = {"seconds": round(time.perf_counter() - t0, 2), **info}
+            if summary.get("insights"):  # before the report stage renders them
+                label_demo_insights(summary, demo_listeners(spark))
             progress.advance(task)
     summary["tables"] = table_counts(spark)
     summary["finished_at"] = datetime.now(UTC).isoformat()

@@ -37,6 +37,13 @@ def test_summary_follows_the_contract(demo_run: dict) -> None:
     assert {"ingest", "transform"} <= set(summary["stages"])
     assert all("error" not in stage for stage in summary["stages"].values())
     assert "DEMO" in demo_run["stdout"]
+    sentences = [s for kind in summary.get("insights", {}).values() for s in kind]
+    about_listeners = [s for s in sentences if "demo-" in s.split(":")[0]]
+    assert about_listeners, "the run reports insights about the demo listeners"
+    assert all(s.startswith("DEMO · ") for s in about_listeners), [s for s in about_listeners if not s.startswith("DEMO")]
+    silver = summary.get("silver", {})
+    assert {r["user_id"] for r in silver.get("plays", [])} == {"demo-ava", "demo-ben", "demo-noor"}
+    assert "Silver plays" in demo_run["stdout"]
 
 
 def test_status_lists_every_layer_with_rows(demo_run: dict) -> None:
@@ -62,7 +69,9 @@ def test_second_run_adds_no_bronze_rows(demo_run: dict) -> None:
     summary = json.loads((demo_run["home"] / "reports" / "latest" / "summary.json").read_text())
     after = {k: v for k, v in summary["tables"].items() if k.startswith("bronze.")}
     assert after == before
-    assert summary["stages"]["ingest"]["inserted"] == 0
+    ingest = summary["stages"]["ingest"]
+    assert ingest["inserted"] == 0
+    assert ingest["input_records"] == ingest["already_present"] + ingest["quarantined"] + ingest["skipped"]
 
 
 @pytest.mark.parametrize("name", ["summary.schema.json", "status.schema.json"])
