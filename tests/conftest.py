@@ -26,15 +26,12 @@ def shared_data(folder: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def screenshots_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where browser tests save screenshots: $MOODLAKE_SCREENSHOTS (e.g. docs/screenshots to refresh
-    the committed ones) or a temp folder, so `make test` never rewrites tracked files."""
-    wanted = os.environ.get("MOODLAKE_SCREENSHOTS")
-    if wanted:
-        path = Path(wanted).resolve()
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-    return tmp_path_factory.mktemp("screenshots")
+def screenshots_dir() -> Path:
+    """Where browser tests save screenshots: docs/screenshots/ (committed, shown in the README), or
+    $MOODLAKE_SCREENSHOTS to keep a run's pictures elsewhere."""
+    path = Path(os.environ.get("MOODLAKE_SCREENSHOTS") or REPO / "docs" / "screenshots").resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -81,10 +81,13 @@ def _print_urls(settings: Settings, console: Console, new_password: str | None) 
         # one line each, never truncated: people copy these
         console.print(f"  {name}: {url}", soft_wrap=True, highlight=False)
     paths = superset.superset_paths(settings)
-    # the password itself is never printed: terminals get logged and pasted; the file is 0600
-    fresh = " (new)" if new_password else ""
-    console.print(f"Superset login: {superset.ADMIN_USER}, password{fresh} in {paths.admin_password_file} "
-                  f"(`cat` it; mode 0600)", soft_wrap=True, highlight=False)
+    if new_password:
+        # shown once, on the run that created it (to the terminal only, never to a log file);
+        # afterwards only the file's path is printed
+        console.print(f"Superset login: [bold]{superset.ADMIN_USER}[/] / [bold]{new_password}[/] "
+                      f"(stored in {paths.admin_password_file}, mode 0600)")
+    else:
+        console.print(f"Superset login: {superset.ADMIN_USER}, password in {paths.admin_password_file}")
     return urls
 
 
