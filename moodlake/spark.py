@@ -18,7 +18,7 @@ from moodlake.settings import Settings
 
 
 def spark_conf(settings: Settings) -> dict[str, str]:
-    """All Spark conf for our session; user extras from settings win."""
+    """All Spark conf for our session; user extras from settings win (``spark.jars`` is appended)."""
     metastore = settings.metastore_dir.resolve()
     conf = {
         "spark.master": settings.spark_master,
@@ -44,7 +44,11 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         # one machine: never listen beyond loopback
         conf["spark.driver.bindAddress"] = "127.0.0.1"
         conf["spark.driver.host"] = "127.0.0.1"
-    conf.update(settings.spark_conf)
+    extra = dict(settings.spark_conf)
+    if extra.get("spark.jars"):
+        # e.g. hadoop-aws for s3a://: added to the Delta jars, never replacing them
+        conf["spark.jars"] = f"{conf['spark.jars']},{extra.pop('spark.jars')}"
+    conf.update(extra)
     return conf
 
 

@@ -40,7 +40,8 @@ def test_s3a_warehouse_reaches_spark_conf(monkeypatch: pytest.MonkeyPatch, tmp_p
     from moodlake.spark import spark_conf
 
     monkeypatch.setenv("MOODLAKE_CONFIG", str(tmp_path / "absent.toml"))
-    s = Settings(warehouse="s3a://bucket/lake", spark_master="spark://cluster:7077", cache_dir=tmp_path)
+    s = Settings(warehouse="s3a://bucket/lake", spark_master="spark://cluster:7077", cache_dir=tmp_path,
+                 spark_conf={"spark.jars": "/opt/jars/hadoop-aws.jar", "spark.hadoop.fs.s3a.path.style.access": "true"})
     (tmp_path / "jars" / "delta-4.4.0-spark4.2").mkdir(parents=True)
     (tmp_path / "jars" / "delta-4.4.0-spark4.2" / "delta.jar").write_text("")
     (tmp_path / "jars" / "delta-4.4.0-spark4.2" / ".complete").write_text("")
@@ -48,6 +49,9 @@ def test_s3a_warehouse_reaches_spark_conf(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert conf["spark.sql.warehouse.dir"] == "s3a://bucket/lake"
     assert conf["spark.master"] == "spark://cluster:7077"
     assert "spark.driver.bindAddress" not in conf  # only pinned to loopback on a local master
+    jars = conf["spark.jars"].split(",")
+    assert jars[-1] == "/opt/jars/hadoop-aws.jar" and any(j.endswith("delta.jar") for j in jars)
+    assert conf["spark.hadoop.fs.s3a.path.style.access"] == "true"
 
 
 @pytest.mark.parametrize(
