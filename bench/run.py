@@ -55,8 +55,9 @@ def run_pipeline(home: Path) -> dict[str, Any]:
     return {"wall": wall, "summary": summary}
 
 
-def time_dashboards(settings: Settings, repeats: int) -> dict[str, Any]:
-    """Bring up the stack, render every dashboard, and time the SQL they sent to Trino."""
+def time_dashboards(settings: Settings, repeats: int, spark_counts: dict[str, int], screens: Path) -> dict[str, Any]:
+    """Bring up the stack, check Trino's counts against Spark's, render every dashboard, and time
+    the SQL the dashboards sent to Trino."""
     from moodlake.serve import superset, trino
     from moodlake.serve.browser import CHROMIUM, check_dashboards
     from moodlake.serve.stack import DASHBOARDS, serve, stop
@@ -64,13 +65,16 @@ def time_dashboards(settings: Settings, repeats: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     serve(settings, console)
     startup = time.perf_counter() - t0
-    out: dict[str, Any] = {"stack_start_seconds": startup, "dashboards": {}, "queries": []}
+    out: dict[str, Any] = {"stack_start_seconds": startup, "dashboards": {}, "queries": [], "counts": {}}
     try:
+        for name, rows in spark_counts.items():
+            if name.startswith(("gold.", "silver.")):
+                out["counts"][name] = {"spark": rows, "trino": trino.query(settings, f"select count(*) from delta.{name}")[0][0]}
         if not CHROMIUM.exists():
             raise SystemExit("Debian chromium is missing: run serving/install.sh first")
         since = trino.query(settings, "select current_timestamp")[0][0]
         checks = check_dashboards(superset.base_url(settings), superset.ADMIN_USER, superset.admin_password(settings),
-                                  list(DASHBOARDS), settings.home / "bench-screens")
+                                  list(DASHBOARDS), screens)
         for check in checks:
             out["dashboards"][check.slug] = {"charts": check.charts, "problems": check.problems,
                                              "seconds": getattr(check, "seconds", None)}
@@ -152,7 +156,14 @@ def write_results(path: Path, info: dict[str, str], runs: list[dict[str, Any]], 
                   f"{serving['stack_start_seconds']:.0f} s. Every dashboard was opened in headless Chromium; "
                   "the statements Superset sent to Trino were read from `system.runtime.queries` and each "
                   f"distinct one re-run {serving['repeats']} times through the `trino` client.", "",
-                  "| dashboard | charts | problems |", "|---|---:|---|"]
+                  ]
+        counts = serving.get("counts", {})
+        if counts:
+            same = [n for n, c in counts.items() if c["spark"] == c["trino"]]
+            differ = {n: c for n, c in counts.items() if c["spark"] != c["trino"]}
+            lines += [f"Row counts through Trino equal Spark's for {len(same)} of {len(counts)} Silver and Gold tables"
+                      + (f"; differing: {differ}" if differ else "") + ".", ""]
+        lines += ["| dashboard | charts | problems |", "|---|---:|---|"]
         for slug, d in serving["dashboards"].items():
             lines.append(f"| {slug} | {d['charts']} | {'; '.join(d['problems']) or 'none'} |")
         qs = serving["queries"]
@@ -174,25 +185,30 @@ def main(
     serving: Annotated[bool, typer.Option(help="also time the dashboards through Trino")] = True,
     repeats: Annotated[int, typer.Option(help="warm re-runs per dashboard statement")] = 5,
     out: Annotated[Path, typer.Option(help="results file")] = REPO / "bench" / "RESULTS.md",
+    screens: Annotated[Path | None, typer.Option(help="dashboard screenshots (default: in the bench home)")] = None,
+    reuse: Annotated[bool, typer.Option(help="keep the last bench home and its runs; redo only serving")] = False,
 ) -> None:
     """Run the bench in a fresh home and write the Markdown results."""
     from moodlake.serve.procs import free_port
 
     base = load_settings()
     home = base.home / "bench"
-    shutil.rmtree(home, ignore_errors=True)
-    home.mkdir(parents=True)
     info = machine()
     results = []
-    for i in range(runs):
-        console.print(f"[bold]moodlake run {i + 1}/{runs}[/] (MOODLAKE_HOME={home})")
-        results.append(run_pipeline(home))
-        console.print(f"  {results[-1]['wall']:.0f} s")
+    if reuse:
+        results = json.loads((home / "bench.json").read_text())["runs"]
+    else:
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
+        for i in range(runs):
+            console.print(f"[bold]moodlake run {i + 1}/{runs}[/] (MOODLAKE_HOME={home})")
+            results.append(run_pipeline(home))
+            console.print(f"  {results[-1]['wall']:.0f} s")
     timing = None
     if serving:
         settings = load_settings(home=home, warehouse=None, trino_port=free_port(), superset_port=free_port(),
                                  cache_dir=base.cache_dir)
-        timing = time_dashboards(settings, repeats)
+        timing = time_dashboards(settings, repeats, results[-1]["summary"]["tables"], screens or home / "bench-screens")
         timing["repeats"] = repeats
     (home / "bench.json").write_text(json.dumps({"machine": info, "runs": results, "serving": timing}, default=str,
                                                 indent=2))
