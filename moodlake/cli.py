@@ -29,8 +29,8 @@ def _settings() -> Settings:
 
 @app.command()
 def setup() -> None:
-    """Fetch what the runtime needs once (Delta jars via mvn) and check the JDK."""
-    from moodlake.jars import fetch_delta_jars
+    """Fetch what the runtime needs once (Delta jars via mvn; hadoop-aws for an s3a:// warehouse) and check the JDK."""
+    from moodlake.jars import fetch_delta_jars, fetch_s3a_jars
     from moodlake.java import spark_java_home
 
     settings = _settings()
@@ -38,6 +38,9 @@ def setup() -> None:
     jars = fetch_delta_jars(settings.cache_dir)
     console.print(f"Java for Spark: {spark_java_home()}")
     console.print(f"Delta jars: {len(jars)} in {jars[0].parent}")
+    if settings.uses_s3a:
+        s3a = fetch_s3a_jars(settings.cache_dir)
+        console.print(f"s3a jars (hadoop-aws + AWS SDK): {len(s3a)} in {s3a[0].parent}")
 
 
 @ingest_app.command("catalog")

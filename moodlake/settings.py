@@ -92,6 +92,11 @@ class Settings(BaseSettings):
         return str((self.home / "warehouse").resolve())
 
     @property
+    def uses_s3a(self) -> bool:
+        """True when the warehouse is on an S3-compatible store (needs the hadoop-aws jars)."""
+        return self.warehouse_uri.startswith("s3a://")
+
+    @property
     def metastore_dir(self) -> Path:
         return self.home / "metastore"
 

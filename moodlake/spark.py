@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from moodlake.jars import delta_jars
+from moodlake.jars import delta_jars, s3a_jars
 from moodlake.java import spark_java_home
 from moodlake.settings import Settings
 
@@ -23,7 +23,9 @@ def spark_conf(settings: Settings) -> dict[str, str]:
     conf = {
         "spark.master": settings.spark_master,
         "spark.app.name": "moodlake",
-        "spark.jars": ",".join(str(p) for p in delta_jars(settings.cache_dir)),
+        "spark.jars": ",".join(
+            str(p) for p in [*delta_jars(settings.cache_dir), *(s3a_jars(settings.cache_dir) if settings.uses_s3a else [])]
+        ),
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.sql.catalogImplementation": "hive",

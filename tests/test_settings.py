@@ -37,6 +37,7 @@ def test_file_then_env_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
 
 
 def test_s3a_warehouse_reaches_spark_conf(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from moodlake.jars import SetupError, s3a_jar_dir
     from moodlake.spark import spark_conf
 
     monkeypatch.setenv("MOODLAKE_CONFIG", str(tmp_path / "absent.toml"))
@@ -45,12 +46,19 @@ def test_s3a_warehouse_reaches_spark_conf(monkeypatch: pytest.MonkeyPatch, tmp_p
     (tmp_path / "jars" / "delta-4.4.0-spark4.2").mkdir(parents=True)
     (tmp_path / "jars" / "delta-4.4.0-spark4.2" / "delta.jar").write_text("")
     (tmp_path / "jars" / "delta-4.4.0-spark4.2" / ".complete").write_text("")
+    with pytest.raises(SetupError, match="s3a"):
+        spark_conf(s)  # an s3a:// warehouse needs hadoop-aws, fetched by `moodlake setup`
+    s3a = s3a_jar_dir(tmp_path)
+    s3a.mkdir(parents=True)
+    (s3a / "hadoop-aws.jar").write_text("")
+    (s3a / ".complete").write_text("")
     conf = spark_conf(s)
     assert conf["spark.sql.warehouse.dir"] == "s3a://bucket/lake"
     assert conf["spark.master"] == "spark://cluster:7077"
     assert "spark.driver.bindAddress" not in conf  # only pinned to loopback on a local master
     jars = conf["spark.jars"].split(",")
     assert jars[-1] == "/opt/jars/hadoop-aws.jar" and any(j.endswith("delta.jar") for j in jars)
+    assert str(s3a / "hadoop-aws.jar") in jars
     assert conf["spark.hadoop.fs.s3a.path.style.access"] == "true"
 
 
