@@ -52,7 +52,7 @@ def s3_env(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> dict[s
         "MOODLAKE_WAREHOUSE": f"s3a://{BUCKET}/warehouse",
         "MOODLAKE_SPARK_CONF": json.dumps(spark_conf),
         "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_SECRET_ACCESS_KEY": "moodlake-test-secret-7f3a",  # moto accepts any; distinctive to grep for
         "AWS_REGION": "us-east-1",
     }
 
@@ -85,3 +85,32 @@ def test_catalog_to_gold_on_an_s3a_warehouse(s3_env: dict[str, str], s3_endpoint
     assert any(k.endswith(".parquet") for k in keys)
     home = Path(s3_env["MOODLAKE_HOME"])
     assert not (home / "warehouse").exists(), "nothing may land in the local default warehouse"
+
+
+@pytest.mark.serving
+def test_trino_serves_the_s3a_warehouse(s3_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Registration finds the tables in the bucket; Trino's counts equal Spark's (status)."""
+    from moodlake.serve import trino
+    from moodlake.serve.register import discover_tables, register_tables
+    from moodlake.settings import load_settings
+
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"):
+        monkeypatch.setenv(key, s3_env[key])
+    settings = load_settings(home=Path(s3_env["MOODLAKE_HOME"]), warehouse=s3_env["MOODLAKE_WAREHOUSE"],
+                             spark_conf=json.loads(s3_env["MOODLAKE_SPARK_CONF"]), trino_port=free_port())
+    status = json.loads(moodlake(s3_env, "status", "--json"))
+    spark_rows = {t["name"]: t["rows"] for t in status["tables"] if t["layer"] in ("silver", "gold")}
+    assert {f"{t.schema}.{t.name}" for t in discover_tables(settings)} == set(spark_rows)
+    trino.start_trino(settings)
+    try:
+        result = register_tables(settings)
+        assert set(result.tables) == set(spark_rows)
+        for name, rows in spark_rows.items():
+            assert trino.query(settings, f"select count(*) from delta.{name}")[0][0] == rows, name
+        again = register_tables(settings)
+        assert again.unchanged == result.tables and not again.registered
+        catalog = (trino.trino_paths(settings).catalog / "delta.properties").read_text()
+        assert "fs.native-s3.enabled=true" in catalog
+        assert s3_env["AWS_SECRET_ACCESS_KEY"] not in catalog, "credentials stay in the environment"
+    finally:
+        trino.stop_trino(settings)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from moodlake.serve.trino import CATALOG, connect, local_uri, warehouse_path
+from moodlake.serve.trino import CATALOG, connect, s3_options, table_location, warehouse_path
 from moodlake.settings import Settings
 
 SERVED_SCHEMAS = ("silver", "gold")
@@ -27,11 +27,11 @@ _LOCATION = re.compile(r"location = '([^']*)'")
 
 @dataclass(frozen=True)
 class DeltaTable:
-    """One Spark-written Delta table: Trino schema and table name plus its folder."""
+    """One Spark-written Delta table: Trino schema and table name plus its folder (or s3a:// URI)."""
 
     schema: str
     name: str
-    path: Path
+    path: Path | str
 
 
 @dataclass
@@ -50,6 +50,8 @@ class RegistrationResult:
 
 def discover_tables(settings: Settings, schemas: Sequence[str] = SERVED_SCHEMAS) -> list[DeltaTable]:
     """Every ``<warehouse>/<schema>.db/<table>`` folder that holds a Delta log with at least one commit."""
+    if settings.uses_s3a:
+        return _discover_s3(settings, schemas)
     root = warehouse_path(settings)
     found: list[DeltaTable] = []
     for schema in schemas:
@@ -60,6 +62,31 @@ def discover_tables(settings: Settings, schemas: Sequence[str] = SERVED_SCHEMAS)
             log = table / "_delta_log"
             if log.is_dir() and any(log.glob("*.json")) and _IDENT.match(table.name):
                 found.append(DeltaTable(schema, table.name, table))
+    return found
+
+
+def _discover_s3(settings: Settings, schemas: Sequence[str]) -> list[DeltaTable]:
+    """The same scan on an s3a:// warehouse, with pyarrow's S3 client (credentials: AWS environment)."""
+    from pyarrow import fs
+
+    options = s3_options(settings)
+    assert options is not None
+    kwargs: dict[str, object] = {"region": options.region, "force_virtual_addressing": not options.path_style}
+    if options.endpoint:
+        scheme, _, host = options.endpoint.rpartition("://")
+        kwargs.update(endpoint_override=host, scheme=scheme or "https")
+    s3 = fs.S3FileSystem(**kwargs)
+    root = settings.warehouse_uri.removeprefix("s3a://").rstrip("/")
+    found: list[DeltaTable] = []
+    for schema in schemas:
+        folder = fs.FileSelector(f"{root}/{schema}.db", allow_not_found=True)
+        for info in sorted(s3.get_file_info(folder), key=lambda i: i.path):
+            name = info.path.rsplit("/", 1)[-1]
+            if info.type != fs.FileType.Directory or not _IDENT.match(name):
+                continue
+            log = s3.get_file_info(fs.FileSelector(f"{info.path}/_delta_log", allow_not_found=True))
+            if any(entry.path.endswith(".json") for entry in log):
+                found.append(DeltaTable(schema, name, f"s3a://{info.path}"))
     return found
 
 
@@ -103,7 +130,7 @@ def register_tables(
                 existing[(schema, name)] = _location(run, schema, name)
         for table in wanted:
             key = (table.schema, table.name)
-            location = local_uri(settings, table.path)
+            location = table_location(settings, table.path)
             qualified = f"{table.schema}.{table.name}"
             if key in existing and existing[key] == location:
                 result.unchanged.append(qualified)

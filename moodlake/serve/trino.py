@@ -138,18 +138,49 @@ def trino_paths(settings: Settings) -> TrinoPaths:
 
 
 def warehouse_path(settings: Settings) -> Path:
-    """Local warehouse folder; object-store warehouses need a different catalog (not done here)."""
+    """Local warehouse folder (an ``s3a://`` warehouse is served through :func:`s3_options`)."""
     uri = settings.warehouse_uri
     if uri.startswith("file:"):
         uri = uri.removeprefix("file:")
     if "://" in uri:
-        raise ServeError(f"Trino serving supports a local warehouse only, not {uri!r}.")
+        raise ServeError(f"Trino serves a local or s3a:// warehouse, not {uri!r}.")
     return Path(uri).resolve()
 
 
+@dataclass(frozen=True)
+class S3Options:
+    """How Trino and the table scan reach an ``s3a://`` warehouse: read from the same Spark conf
+    (``spark.hadoop.fs.s3a.*``) that Moodlake's Spark uses, so there is one place to configure it.
+    Credentials are never copied into a file: Trino and pyarrow read the AWS environment."""
+
+    endpoint: str | None
+    region: str
+    path_style: bool
+
+
+def s3_options(settings: Settings) -> S3Options | None:
+    if not settings.uses_s3a:
+        return None
+    conf = settings.spark_conf
+    region = conf.get("spark.hadoop.fs.s3a.endpoint.region") or os.environ.get("AWS_REGION") or "us-east-1"
+    return S3Options(endpoint=conf.get("spark.hadoop.fs.s3a.endpoint"), region=region,
+                     path_style=conf.get("spark.hadoop.fs.s3a.path.style.access", "false").lower() == "true")
+
+
 def lake_root(settings: Settings) -> Path:
-    """Common parent of the warehouse and Trino's metastore: Trino's ``local.location``."""
-    return Path(os.path.commonpath([warehouse_path(settings), trino_paths(settings).metastore.resolve()]))
+    """Trino's ``local.location``: the common parent of a local warehouse and Trino's metastore
+    (only the metastore is local when the warehouse is on S3)."""
+    metastore = trino_paths(settings).metastore.resolve()
+    if settings.uses_s3a:
+        return metastore.parent
+    return Path(os.path.commonpath([warehouse_path(settings), metastore]))
+
+
+def table_location(settings: Settings, path: Path | str) -> str:
+    """Where Trino finds a table: ``local:///…`` for a folder, ``s3://bucket/key`` on S3."""
+    if isinstance(path, str) and path.startswith("s3a://"):
+        return "s3://" + path.removeprefix("s3a://")
+    return local_uri(settings, Path(path))
 
 
 def local_uri(settings: Settings, path: Path) -> str:
@@ -213,11 +244,24 @@ def write_config(settings: Settings) -> TrinoPaths:
             # read-only serving of Spark's tables: never vacuum or write data files from Trino
             "delta.enable-non-concurrent-writes=false",
             "delta.metadata.cache-ttl=1s",
+            *_s3_catalog_lines(settings),
         ],
     }
     for path, lines in files.items():
         path.write_text("\n".join(lines) + "\n")
     return paths
+
+
+def _s3_catalog_lines(settings: Settings) -> list[str]:
+    """Native S3 file system for an s3a:// warehouse; keys come from the AWS environment, not here."""
+    options = s3_options(settings)
+    if options is None:
+        return []
+    lines = ["fs.native-s3.enabled=true", f"s3.region={options.region}",
+             f"s3.path-style-access={str(options.path_style).lower()}"]
+    if options.endpoint:
+        lines.append(f"s3.endpoint={options.endpoint}")
+    return lines
 
 
 # ---- lifecycle ---------------------------------------------------------------------------------
