@@ -138,7 +138,7 @@ def write_results(path: Path, info: dict[str, str], runs: list[dict[str, Any]], 
     lines.append("| ingest | " + " | ".join(f"run {i + 1}" for i in range(len(runs))) + " |")
     lines.append("|---|" + "---:|" * len(runs))
     for key in ("input_records", "inserted", "already_present", "quarantined", "skipped"):
-        lines.append(f"| {key} | " + " | ".join(f"{i.get(key, 0):,}" for i in ingest) + " |")
+        lines.append(f"| {key} | " + " | ".join(f"{i[key]:,}" if key in i else "n/a" for i in ingest) + " |")
     seconds = ingest[0].get("seconds") or 0
     if seconds:
         lines += ["", f"Bronze landing throughput, run 1: {ingest[0].get('input_records', 0) / seconds:,.0f} "

@@ -165,6 +165,7 @@ CHARTS: dict[str, tuple[str, dict[str, Any]]] = {
         **BAR, "x_axis": "feature", "metrics": ["mean_contribution"], "groupby": []}),
     "Explanations per track": ("track_explanations", {
         **RAW, "all_columns": ["track_name", "rank", "feature", "value", "contribution", "reason"],
+        "column_config": {"value": {"d3NumberFormat": ",.3~f"}, "contribution": {"d3NumberFormat": "+.3f"}},
         "order_by_cols": ['["track_name", true]', '["rank", true]'], "row_limit": 30}),
     # You vs the world
     "Genre share: you vs the catalog": ("genre_gap", {
