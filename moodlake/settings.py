@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     spotify_client_id: str | None = Field(default=None, description="Spotify app client id (API polling only)")
     spotify_client_secret: str | None = Field(default=None, repr=False, description="Spotify app secret")
     spotify_redirect_uri: str = Field(default="http://127.0.0.1:8888/callback")
+    # recommender caps (ml/policy.py PolicyConfig); unset = the policy's defaults
+    recommend_coach_step_min: float | None = Field(default=None, ge=0, le=0.5, description="coach: min valence step (0.05)")
+    recommend_coach_step_max: float | None = Field(default=None, ge=0, le=0.5, description="coach: max valence step (0.15)")
+    recommend_coach_track_cap: float | None = Field(default=None, ge=0, le=1, description="coach: max per-track jump (0.25)")
+    recommend_mirror_tolerance: float | None = Field(default=None, ge=0, le=0.5, description="mirror: valence band (0.05)")
+    recommend_energy_step_max: float | None = Field(default=None, ge=0, le=0.5, description="max energy move (0.10)")
 
     @field_validator("timezone")
     @classmethod

@@ -70,3 +70,18 @@ def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
     monkeypatch.setenv("MOODLAKE_CONFIG", str(tmp_path / "absent.toml"))
     with pytest.raises(ValidationError, match=message):
         Settings(**{field: value})
+
+
+def test_recommender_caps_are_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from ml.policy import PolicyConfig
+
+    monkeypatch.setenv("MOODLAKE_CONFIG", str(tmp_path / "absent.toml"))
+    assert PolicyConfig.from_settings(Settings()) == PolicyConfig()
+    monkeypatch.setenv("MOODLAKE_RECOMMEND_COACH_STEP_MAX", "0.12")
+    monkeypatch.setenv("MOODLAKE_RECOMMEND_MIRROR_TOLERANCE", "0.03")
+    config = PolicyConfig.from_settings(Settings())
+    assert config.coach_step_max == 0.12 and config.mirror_tolerance == 0.03
+    assert config.coach_step_min == PolicyConfig().coach_step_min
+    monkeypatch.setenv("MOODLAKE_RECOMMEND_COACH_STEP_MAX", "0.9")
+    with pytest.raises(ValueError, match="recommend_coach_step_max"):
+        Settings()
