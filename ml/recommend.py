@@ -283,20 +283,26 @@ class Recommender:
 
 
 def write_recommendations(spark: Any, lists: list[Recommendation], table: str = RECOMMENDATIONS_TABLE) -> int:
-    """Replace each (user, mode, context) list in the Delta table atomically; other lists stay."""
+    """Replace each (user, mode, context) list in the Delta table atomically; other lists stay.
+
+    DataFrameWriterV2 ``overwrite(condition)`` (Delta's replaceWhere) rather than ``saveAsTable``,
+    which re-registers the schema in the Hive metastore and logs a long, spurious alter-table error.
+    """
+    from pyspark.sql import functions as F
+
     if not lists:
         return 0
     rows = pd.concat([r.rows for r in lists], ignore_index=True)
     df = spark.createDataFrame(rows, schema=OUTPUT_DDL)
     keys = sorted({(r.user_id, r.mode, r.context) for r in lists})
     if not spark.catalog.tableExists(table):
-        df.write.format("delta").mode("overwrite").saveAsTable(table)
+        df.writeTo(table).using("delta").create()
         return len(rows)
     cond = " or ".join(
         "(user_id = '{}' and mode = '{}' and context = '{}')".format(*(k.replace("'", "''") for k in key))
         for key in keys
     )
-    df.write.format("delta").mode("overwrite").option("replaceWhere", cond).saveAsTable(table)
+    df.writeTo(table).overwrite(F.expr(cond))
     return len(rows)
 
 
