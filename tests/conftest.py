@@ -7,6 +7,8 @@ its own table names or asserts on differences, so test order does not matter.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,3 +82,11 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     assert proc.returncode == 0, f"moodlake run failed (log {home / 'run1.log'}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
     summary = json.loads((home / "reports" / "latest" / "summary.json").read_text())
     return {"home": home, "env": env, "summary": summary, "stdout": proc.stdout}
+
+
+def moodlake(env: dict[str, str], *args: str) -> str:
+    """Run the real CLI in a subprocess, as a user would with these environment settings; fail loudly."""
+    proc = subprocess.run([sys.executable, "-m", "moodlake.cli", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=1200, check=False)
+    assert proc.returncode == 0, f"moodlake {' '.join(args)}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc.stdout

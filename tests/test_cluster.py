@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from moodlake.serve.procs import free_port, terminate, wait_for
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES, moodlake
 
 CATALOG = FIXTURES / "catalog" / "kaggle_sample.csv"
 
@@ -50,13 +50,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
     finally:
         for proc in (worker, master):
             terminate(proc.pid)
-
-
-def moodlake(env: dict[str, str], *args: str) -> str:
-    proc = subprocess.run([sys.executable, "-m", "moodlake.cli", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=1200, check=False)
-    assert proc.returncode == 0, f"moodlake {' '.join(args)}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc.stdout
 
 
 def test_catalog_to_gold_on_a_standalone_cluster(cluster: dict[str, str], tmp_path: Path) -> None:

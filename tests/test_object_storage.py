@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from moodlake.serve.procs import free_port
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES, moodlake
 
 BUCKET = "moodlake-lake"
 CATALOG = FIXTURES / "catalog" / "tidytuesday_sample.csv"
@@ -55,13 +53,6 @@ def s3_env(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> dict[s
         "AWS_SECRET_ACCESS_KEY": "moodlake-test-secret-7f3a",  # moto accepts any; distinctive to grep for
         "AWS_REGION": "us-east-1",
     }
-
-
-def moodlake(env: dict[str, str], *args: str) -> str:
-    proc = subprocess.run([sys.executable, "-m", "moodlake.cli", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=1200, check=False)
-    assert proc.returncode == 0, f"moodlake {' '.join(args)}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc.stdout
 
 
 def test_catalog_to_gold_on_an_s3a_warehouse(s3_env: dict[str, str], s3_endpoint: str) -> None:
