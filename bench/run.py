@@ -76,8 +76,7 @@ def time_dashboards(settings: Settings, repeats: int, spark_counts: dict[str, in
         checks = check_dashboards(superset.base_url(settings), superset.ADMIN_USER, superset.admin_password(settings),
                                   list(DASHBOARDS), screens)
         for check in checks:
-            out["dashboards"][check.slug] = {"charts": check.charts, "problems": check.problems,
-                                             "seconds": getattr(check, "seconds", None)}
+            out["dashboards"][check.slug] = {"charts": check.charts, "problems": check.problems}
         rows = trino.query(
             settings,
             "select query, date_diff('millisecond', created, \"end\") from system.runtime.queries "

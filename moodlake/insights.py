@@ -63,11 +63,14 @@ def load_gold(spark: Any) -> GoldFrames:
     if missing:
         raise RuntimeError(f"Gold marts missing: {', '.join(missing)}; run `moodlake transform` first")
     frames = {key: spark.table(table).toPandas() for key, table in names.items()}
-    demo_users: set[str] = set()
-    if spark.catalog.tableExists("bronze.listeners"):
-        rows = spark.table("bronze.listeners").select("user_id", "is_demo").collect()
-        demo_users = {r["user_id"] for r in rows if r["is_demo"]}
-    return GoldFrames(**frames, demo_users=demo_users)
+    return GoldFrames(**frames, demo_users=demo_listeners(spark))
+
+
+def demo_listeners(spark: Any) -> set[str]:
+    """Listener ids flagged ``is_demo`` in ``bronze.listeners`` (the generated demo histories)."""
+    if not spark.catalog.tableExists("bronze.listeners"):
+        return set()
+    return {r["user_id"] for r in spark.table("bronze.listeners").where("is_demo").select("user_id").collect()}
 
 
 def _pct(value: float) -> str:

@@ -112,7 +112,7 @@ def fetch_delta_jars(cache_dir: Path) -> list[Path]:
 
 
 def fetch_s3a_jars(cache_dir: Path) -> list[Path]:
-    """hadoop-aws (without its SDK bundle) plus the SDK's S3 modules; a no-op when cached (~15 MB)."""
+    """hadoop-aws (without its SDK bundle) plus the SDK's S3 modules; a no-op when cached (~12 MB)."""
     # the 600 MB SDK bundle hadoop-aws asks for is replaced by the S3 modules listed above
     _fetch(s3a_jar_dir(cache_dir), S3A_ARTIFACTS, S3A_GROUPS, exclude={S3A_ARTIFACTS[0]: "software.amazon.awssdk:bundle"})
     return s3a_jars(cache_dir)

@@ -105,13 +105,6 @@ def table_counts(spark: Any) -> dict[str, int]:
     return {f"{s}.{t}": spark.table(f"{s}.{t}").count() for s, t in delta_tables(spark)}
 
 
-def demo_listeners(spark: Any) -> set[str]:
-    """Listener ids flagged ``is_demo`` in ``bronze.listeners`` (the generated demo histories)."""
-    if not spark.catalog.tableExists("bronze.listeners"):
-        return set()
-    return {r["user_id"] for r in spark.table("bronze.listeners").where("is_demo").select("user_id").collect()}
-
-
 def label_demo_insights(summary: dict[str, Any], demo_users: set[str]) -> None:
     """Start every sentence about a demo listener with "DEMO ·", whichever stage wrote it, so no
     insight about synthetic data can be read as a person's."""
@@ -148,6 +141,7 @@ def run_pipeline(settings: Settings, demo: bool, console: Console) -> bool:
         summary["stages"]["spark_start"] = {"seconds": round(time.perf_counter() - t0, 2)}
         progress.advance(task)
         ctx = RunContext(settings=settings, spark=spark, console=console, demo=demo, summary=summary)
+        demo_users: set[str] | None = None  # known once ingest has run; read once, when insights appear
         for name, target in STAGES:
             progress.update(task, description=f"{name}")
             t0 = time.perf_counter()
@@ -160,7 +154,11 @@ def run_pipeline(settings: Settings, demo: bool, console: Console) -> bool:
                 break
             summary["stages"][name] = {"seconds": round(time.perf_counter() - t0, 2), **info}
             if summary.get("insights"):  # before the report stage renders them
-                label_demo_insights(summary, demo_listeners(spark))
+                if demo_users is None:
+                    from moodlake.insights import demo_listeners
+
+                    demo_users = demo_listeners(spark)
+                label_demo_insights(summary, demo_users)
             progress.advance(task)
     summary["tables"] = table_counts(spark)
     summary["finished_at"] = datetime.now(UTC).isoformat()

@@ -84,9 +84,9 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"home": home, "env": env, "summary": summary, "stdout": proc.stdout}
 
 
-def moodlake(env: dict[str, str], *args: str) -> str:
+def moodlake(env: dict[str, str], *args: str, timeout: float = 1200) -> str:
     """Run the real CLI in a subprocess, as a user would with these environment settings; fail loudly."""
     proc = subprocess.run([sys.executable, "-m", "moodlake.cli", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=1200, check=False)
+                          capture_output=True, text=True, timeout=timeout, check=False)
     assert proc.returncode == 0, f"moodlake {' '.join(args)}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return proc.stdout

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, moodlake
 
 CONTRACTS = REPO.parent / "shared" / "contracts"
 LOCAL_CONTRACTS = REPO / "tests" / "fixtures" / "contracts"
@@ -23,11 +21,7 @@ def schema(name: str) -> dict:
 
 
 def status_json(env: dict) -> dict:
-    proc = subprocess.run(
-        [sys.executable, "-m", "moodlake.cli", "status", "--json"], cwd=REPO, env=env,
-        capture_output=True, text=True, timeout=900, check=True,
-    )
-    return json.loads(proc.stdout)
+    return json.loads(moodlake(env, "status", "--json", timeout=900))
 
 
 def test_summary_follows_the_contract(demo_run: dict) -> None:
@@ -61,11 +55,7 @@ def test_status_lists_every_layer_with_rows(demo_run: dict) -> None:
 
 def test_second_run_adds_no_bronze_rows(demo_run: dict) -> None:
     before = {k: v for k, v in demo_run["summary"]["tables"].items() if k.startswith("bronze.")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "moodlake.cli", "run"], cwd=REPO, env=demo_run["env"],
-        capture_output=True, text=True, timeout=3600, check=False,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    moodlake(demo_run["env"], "run", timeout=3600)
     summary = json.loads((demo_run["home"] / "reports" / "latest" / "summary.json").read_text())
     after = {k: v for k, v in summary["tables"].items() if k.startswith("bronze.")}
     assert after == before

@@ -221,14 +221,12 @@ DEMO_NOTE = ("**DEMO data:** listeners named `demo-…` are synthetic histories 
 # ---- dashboards: slug -> (title, rows of (chart, width) or ("#markdown", text, width)) ---------
 DASHBOARDS: dict[str, tuple[str, list[list[tuple]]]] = {
     "listening-overview": ("Listening overview", [
-        [("#markdown", DEMO_NOTE, 12, 8)],
         [("Plays", 4), ("Minutes listened", 4), ("Distinct tracks", 4)],
         [("When you listen (local hour x weekday)", 12)],
         [("Mood by daypart", 6), ("Genre share (minutes)", 6)],
         [("Top artists", 6), ("Top tracks", 6)],
     ]),
     "why": ("Why: what goes with your listening", [
-        [("#markdown", DEMO_NOTE, 12, 8)],
         [("Audio features vs how you listen (all day)", 7), ("Skipping vs features by daypart (r)", 5)],
         [("Correlations with 95% intervals", 6), ("Skip rate by mood", 6)],
         [("Mood over time (weekly)", 12)],
@@ -236,26 +234,22 @@ DASHBOARDS: dict[str, tuple[str, list[list[tuple]]]] = {
         [("Low-valence streaks", 12, 35)],
     ]),
     "modes-predictions": ("Modes & predictions", [
-        [("#markdown", DEMO_NOTE, 12, 8)],
         [("Listening modes", 5), ("Mode centroids", 7)],
         [("Modes across the week (dominant mode per daypart)", 7), ("Mode schedule", 5)],
         [("Highest preference scores", 7), ("Preference by genre", 5)],
     ]),
     "recommendations": ("Recommendations & explanations", [
-        [("#markdown", DEMO_NOTE, 12, 8)],
         [("#markdown", REFLECTION, 12)],
         [("Mirror: more of where you are", 6), ("Coach: one small step brighter", 6)],
         [("Discovery: new artists in genres you enjoy", 7), ("Where your suggestions sit on the mood plane", 5)],
         [("What drives the scores (mean SHAP contribution)", 5), ("Explanations per track", 7)],
     ]),
     "you-vs-world": ("You vs the world", [
-        [("#markdown", DEMO_NOTE, 12, 8)],
         [("Your mean valence", 3), ("Catalog mean valence", 3), ("Your mean energy", 3), ("Catalog mean energy", 3)],
         [("Genre share: you vs the catalog", 7), ("Your sound vs the catalog (standard deviations)", 5)],
         [("From genres the world plays more than you", 12, 40)],
     ]),
     "year-in-review": ("Year in review", [
-        [("#markdown", DEMO_NOTE, 12, 8)],
         [("Your years", 12, 30)],
         [("Top artists per year (minutes)", 6, 40), ("Top tracks per year (plays)", 6, 40)],
         [("Minutes per month", 6), ("Moods per year", 6)],
@@ -373,6 +367,8 @@ def _position(title: str, rows: list[list[tuple]], chart_ids: dict[str, int]) ->
         "GRID_ID": {"type": "GRID", "id": "GRID_ID", "children": [], "parents": ["ROOT_ID"]},
         "HEADER_ID": {"type": "HEADER", "id": "HEADER_ID", "meta": {"text": title}},
     }
+    # every dashboard opens with the DEMO note, so demo listeners are never read as a person
+    rows = [[("#markdown", DEMO_NOTE, 12, 8)], *rows]
     for r, row in enumerate(rows, start=1):
         row_id = f"ROW-{r}"
         widths = sum(item[2] if item[0] == "#markdown" else item[1] for item in row)
