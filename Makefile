@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.moodlake-installed
 
-.PHONY: setup run test serve stop docs mlflow bench lint clean
+.PHONY: setup run test test-fast test-integration test-e2e serve stop docs mlflow bench lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v java >/dev/null || { echo "java not found: install a JDK 17 (apt-get install openjdk-17-jdk-headless)"; exit 1; }
@@ -22,8 +22,19 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/moodlake run
 
-test: setup
-	$(BIN)/pytest
+# the whole suite, lint first: what .ci/run calls
+test: setup lint
+	$(BIN)/pytest tests
+
+# unit lane: no JVM, no servers (< 2 min); the inner loop
+test-fast: $(STAMP)
+	$(BIN)/pytest tests/unit -q
+
+test-integration: setup
+	$(BIN)/pytest tests/integration
+
+test-e2e: setup
+	$(BIN)/pytest tests/e2e
 
 serve: setup
 	$(BIN)/moodlake serve
@@ -40,9 +51,12 @@ mlflow: setup
 bench: setup
 	$(BIN)/python bench/run.py
 
-lint: setup
+# ruff, the import-layer contracts, sqlfluff and its copy of the dbt vars
+lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/sqlfluff lint models snapshots analyses
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_sqlfluff_vars.py
+	$(BIN)/sqlfluff lint models snapshots analyses --disable-progress-bar
 
 clean:
 	rm -rf .moodlake

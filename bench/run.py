@@ -33,7 +33,7 @@ from rich.console import Console
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from moodlake.settings import Settings, load_settings  # noqa: E402
+from moodlake.core.settings import Settings, load_settings  # noqa: E402
 
 console = Console()
 app = typer.Typer(add_completion=False)
@@ -43,7 +43,7 @@ def run_pipeline(home: Path) -> dict[str, Any]:
     """One `moodlake run` in a subprocess (its own JVM, like a user's); wall time + summary.json."""
     env = {**os.environ, "MOODLAKE_HOME": str(home)}
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "moodlake.cli", "run"], env=env, cwd=REPO, text=True,
+    proc = subprocess.run([sys.executable, "-m", "moodlake", "run"], env=env, cwd=REPO, text=True,
                           capture_output=True)
     wall = time.perf_counter() - t0
     (home / "bench-logs").mkdir(parents=True, exist_ok=True)

@@ -25,9 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import typer
 from pyspark.sql import SparkSession
-from rich.console import Console
 
 from ingestion.api_tables import (
     AUDIO_FEATURES_SCHEMA,
@@ -42,8 +40,9 @@ from ingestion.api_tables import (
 )
 from ingestion.bronze import LandResult, ParsedFile, canonical_json, land, record_hashes
 from ingestion.formats import HistoryFormatError, iter_json_array, looks_truncated
-from ingestion.history import IngestFailed, print_outcome, print_silver_summary, upsert_listener
-from moodlake.settings import Settings
+from ingestion.history import upsert_listener
+from moodlake.core.errors import ApiAuthError, IngestFailed
+from moodlake.core.settings import Settings
 
 SCOPE = "user-read-recently-played"
 PAGE_LIMIT = 50
@@ -51,20 +50,6 @@ OVERLAP_MS = 3600 * 1000  # re-read the hour before the watermark: late and over
 MAX_PAGES = 20
 UNAVAILABLE = "unavailable for this app"
 DEFAULT_USER = "me"
-
-
-class ApiAuthError(typer.Exit):
-    """OAuth cannot continue without the user (no credentials, or the refresh token is dead).
-
-    A ``typer.Exit(1)``: the CLI exits 1 without a traceback after the message is printed.
-    """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(1)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
 
 
 @dataclass
@@ -248,22 +233,11 @@ def call_with_refresh(settings: Settings, client: Any, user_id: str, call: Calla
 
 
 def poll_recently_played(
-    spark: SparkSession, settings: Settings, user: str | None = None, console: Console | None = None,
-    client: Any | None = None,
+    spark: SparkSession, settings: Settings, user: str | None = None, client: Any | None = None,
 ) -> ApiOutcome:
     """Fetch plays after the watermark (minus an hour of overlap), page by page, each landed before moving on."""
     user_id = user or DEFAULT_USER
-    try:
-        client = client or spotify_client(settings, user_id)  # fails on missing credentials before any write
-        return _poll(spark, settings, user_id, console, client)
-    except ApiAuthError as exc:
-        if console is not None:
-            console.print(f"[red]{exc}[/red]")
-        raise
-
-
-def _poll(spark: SparkSession, settings: Settings, user_id: str, console: Console | None, client: Any) -> ApiOutcome:
-    """The poll itself; split out so auth errors are reported in one place."""
+    client = client or spotify_client(settings, user_id)  # fails on missing credentials before any write
     ensure_api_tables(spark)
     upsert_listener(spark, settings, user_id, None, None, source="api")
     outcome = ApiOutcome()
@@ -287,13 +261,12 @@ def _poll(spark: SparkSession, settings: Settings, user_id: str, console: Consol
             spark, lambda ids: call_with_refresh(settings, client, user_id, lambda: client.audio_features(ids)),
             missing, f"api:{user_id}:audio-features",
         )
-    _report(spark, console, outcome)
     return outcome
 
 
 def ingest_saved_responses(
     spark: SparkSession, settings: Settings, paths: list[Path], user: str | None = None,
-    console: Console | None = None, client: Any | None = None,
+    client: Any | None = None,
 ) -> ApiOutcome:
     """Saved raw recently-played responses through :func:`land_page`, like live pages; any order, any repeat.
 
@@ -324,9 +297,8 @@ def ingest_saved_responses(
             spark, lambda ids: call_with_refresh(settings, client, user_id, lambda: client.audio_features(ids)),
             missing, f"api:{user_id}:audio-features",
         )
-    _report(spark, console, outcome)
     if outcome.failures:
-        raise IngestFailed(outcome.failures)
+        raise IngestFailed(outcome.failures, outcome)
     return outcome
 
 
@@ -348,15 +320,3 @@ def _single_document(text: str, name: str) -> Any:
     except json.JSONDecodeError as exc:
         kind = "truncated" if looks_truncated(text) else "malformed"
         raise HistoryFormatError(f"{name}: {kind} JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
-
-
-def _report(spark: SparkSession, console: Console | None, outcome: ApiOutcome) -> None:
-    if console is None:
-        return
-    print_outcome(console, outcome)  # type: ignore[arg-type]  # same fields as HistoryOutcome
-    if outcome.watermark_ms is not None:
-        stamp = datetime.fromtimestamp(outcome.watermark_ms / 1000, UTC).isoformat()
-        console.print(f"watermark (after) now {outcome.watermark_ms} = {stamp}")
-    if outcome.features:
-        console.print("audio-features lookups: " + ", ".join(f"{k} {v}" for k, v in sorted(outcome.features.items())))
-    print_silver_summary(spark, console, sorted(outcome.users))

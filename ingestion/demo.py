@@ -28,7 +28,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from moodlake.core.paths import REPO_ROOT
+
 CATALOG_PATH = REPO_ROOT / "data" / "catalog" / "spotify_songs.csv.gz"
 
 END_DATE = date(2026, 10, 31)  # fixed, so the demo never depends on the day it is generated

@@ -18,11 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import typer
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
-from rich.console import Console
-from rich.table import Table
 
 from ingestion.bronze import LINEAGE_FIELDS, LandResult, ParsedFile, ensure_table, full_schema, land, record_hashes
 from ingestion.formats import (
@@ -40,7 +37,8 @@ from ingestion.formats import (
     parse_extended,
     username_of,
 )
-from moodlake.settings import Settings
+from moodlake.core.errors import IngestFailed
+from moodlake.core.settings import Settings
 
 LISTENERS_TABLE = "bronze.listeners"
 LISTENERS_SCHEMA = T.StructType(
@@ -52,23 +50,6 @@ LISTENERS_SCHEMA = T.StructType(
         *LINEAGE_FIELDS,
     ]
 )
-
-
-class IngestFailed(typer.Exit):
-    """Some files could not be loaded; the others were.
-
-    A ``typer.Exit(1)``: the CLI exits with code 1 without a traceback (the failed files were
-    already listed on the console); ``str()`` carries the list for `moodlake run` and scripts.
-    """
-
-    def __init__(self, failures: list[tuple[str, str]]) -> None:
-        super().__init__(1)
-        self.failures = failures
-        listed = "; ".join(f"{name}: {reason}" for name, reason in failures)
-        self.message = f"{len(failures)} file(s) failed to load: {listed}"
-
-    def __str__(self) -> str:
-        return self.message
 
 
 @dataclass
@@ -251,89 +232,13 @@ def load_history(
 
 def ingest_history_paths(
     spark: SparkSession, settings: Settings, paths: list[Path], user: str | None = None,
-    timezone: str | None = None, console: Console | None = None,
+    timezone: str | None = None,
 ) -> list[LandResult]:
-    """CLI and `moodlake run` entry point: land, print per-file results, fail at the end if any file failed."""
+    """Land every file; raise :class:`IngestFailed` (carrying the outcome) at the end if any file failed."""
     outcome = load_history(spark, settings, paths, user, timezone)
-    if console is not None:
-        print_outcome(console, outcome)
-        print_silver_summary(spark, console, sorted(outcome.users))
     if outcome.failures:
-        raise IngestFailed(outcome.failures)
+        raise IngestFailed(outcome.failures, outcome)
     return outcome.results
 
 
-def print_outcome(console: Console, outcome: HistoryOutcome) -> None:
-    from moodlake.ui import print_land_results
-
-    if outcome.results:
-        print_land_results(console, outcome.results)
-        total = sum(r.input_records for r in outcome.results)
-        inserted = sum(r.inserted for r in outcome.results)
-        console.print(
-            f"{len(outcome.results)} file(s), {total:,} records: {inserted:,} new in Bronze, "
-            f"{sum(r.already_present for r in outcome.results):,} already present, "
-            f"{sum(r.quarantined for r in outcome.results):,} quarantined, "
-            f"{sum(sum(r.skipped.values()) for r in outcome.results):,} skipped; "
-            f"listeners: {', '.join(sorted(outcome.users)) or '-'}"
-        )
-    for name, reason in outcome.ignored:
-        console.print(f"[yellow]ignored[/yellow] {name}: {reason}")
-    if outcome.failures:
-        console.print(f"[red]{len(outcome.failures)} file(s) not loaded (nothing of them was written):[/red]")
-        for name, reason in outcome.failures:
-            console.print(f"  [red]✗[/red] {name}: {reason}")
-
-
-def silver_summary(spark: SparkSession, users: list[str] | None = None) -> dict[str, Any]:
-    """Plays per listener and source, drops per reason and catalog coverage from Silver, if built."""
-    out: dict[str, Any] = {}
-    where = ""
-    if users:
-        quoted = ", ".join("'" + u.replace("'", "''") + "'" for u in users)
-        where = f"where user_id in ({quoted})"
-    if spark.catalog.tableExists("silver.int_plays_matched"):
-        rows = spark.sql(
-            f"""
-            select user_id, source, count(*) as plays, sum(cast(is_short_play as int)) as short_plays,
-                   sum(cast(has_audio_features as int)) as with_features,
-                   sum(case when has_audio_features then ms_played else 0 end) as ms_with_features,
-                   sum(ms_played) as ms_total
-            from silver.int_plays_matched {where}
-            group by user_id, source order by user_id, source
-            """
-        ).collect()
-        out["plays"] = [r.asDict() for r in rows]
-    if spark.catalog.tableExists("silver.int_play_drops"):
-        rows = spark.sql(f"select * from silver.int_play_drops {where} order by user_id, source, reason").collect()
-        out["drops"] = [r.asDict() for r in rows]
-    return out
-
-
-def print_silver_summary(
-    spark: SparkSession, console: Console, users: list[str] | None = None, data: dict[str, Any] | None = None
-) -> None:
-    """Coverage per listener as of the last `moodlake transform` (Silver is rebuilt by dbt, not here)."""
-    data = silver_summary(spark, users) if data is None else data
-    if not data.get("plays"):
-        console.print("Silver not built for these listeners yet: run `moodlake transform` to deduplicate and match plays.")
-        return
-    table = Table(title="Silver plays (as of the last `moodlake transform`)")
-    for col in ("listener", "source", "plays", "short (<30 s)", "with audio features", "share of plays", "share of minutes"):
-        table.add_column(col, justify="left" if col in ("listener", "source") else "right")
-    for r in data["plays"]:
-        table.add_row(
-            r["user_id"], r["source"], f"{r['plays']:,}", f"{r['short_plays']:,}", f"{r['with_features']:,}",
-            f"{r['with_features'] / max(r['plays'], 1):.1%}", f"{(r['ms_with_features'] or 0) / max(r['ms_total'] or 0, 1):.1%}",
-        )
-    console.print(table)
-    if data.get("drops"):
-        drops = Table(title="Rows dropped by deduplication")
-        for col in ("listener", "source", "reason", "rows"):
-            drops.add_column(col, justify="right" if col == "rows" else "left")
-        for r in data["drops"]:
-            drops.add_row(r["user_id"], r["source"], r["reason"], f"{r['dropped_rows']:,}")
-        console.print(drops)
-
-
-__all__ = ["IngestFailed", "ingest_history_paths", "load_history", "print_silver_summary", "upsert_listener"]
+__all__ = ["IngestFailed", "ingest_history_paths", "load_history", "upsert_listener"]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project.yml"
+from moodlake.core.paths import DBT_PROJECT
 
 #: Quadrant names exactly as the dbt macro writes them.
 QUADRANTS: tuple[str, ...] = ("happy_energetic", "calm_content", "tense_angry", "sad_low")

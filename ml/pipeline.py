@@ -34,7 +34,7 @@ from ml.preference import (
     model_name,
     train_listener,
 )
-from moodlake.settings import Settings
+from moodlake.core.settings import Settings
 
 SEED = 42
 
@@ -318,9 +318,3 @@ def merge_into_summary(summary: dict[str, Any], out: TrainOutput) -> dict[str, A
     if "listening_modes" in metrics:
         info["modes_k"] = metrics["listening_modes"]["k"]
     return info
-
-
-def train_stage(ctx: Any) -> dict[str, Any]:
-    """`moodlake run` stage: train on Gold, then merge metrics and insights into the run summary."""
-    out = train(ctx.spark, ctx.settings, log=lambda line: ctx.console.print(f"  [dim]{line}[/dim]"))
-    return merge_into_summary(ctx.summary, out)

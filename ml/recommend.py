@@ -369,12 +369,21 @@ def describe_list(rec: Recommendation) -> str:
 # ---------------------------------------------------------------------------------------- pipeline
 
 
-def recommend_stage(ctx: Any, plays_table: str = "gold.fct_plays", tracks_table: str = "gold.dim_tracks",
-                    ml_schema: str = "gold", out_table: str = RECOMMENDATIONS_TABLE) -> dict[str, Any]:
-    """`moodlake run` stage: mirror, coach, discovery and you-vs-world lists for every listener, the
-    ALS-vs-popularity evaluation in MLflow, prescriptive insights and recommender metrics in the summary."""
-    inputs = load_inputs(ctx.spark, plays_table, tracks_table, ml_schema)
-    rec = Recommender(ctx.spark, inputs, PolicyConfig.from_settings(ctx.settings))
+@dataclass
+class RecommendRun:
+    """What one recommender pass over every listener produced, for the run summary."""
+
+    sentences: list[str]
+    metrics: dict[str, Any]
+    counts: dict[str, Any]
+
+
+def recommend_all(spark: Any, settings: Any, plays_table: str = "gold.fct_plays", tracks_table: str = "gold.dim_tracks",
+                  ml_schema: str = "gold", out_table: str = RECOMMENDATIONS_TABLE) -> RecommendRun:
+    """Mirror, coach, discovery and you-vs-world lists for every listener, written to ``out_table``; the
+    ALS-vs-popularity evaluation logged to MLflow; prescriptive sentences and recommender metrics returned."""
+    inputs = load_inputs(spark, plays_table, tracks_table, ml_schema)
+    rec = Recommender(spark, inputs, PolicyConfig.from_settings(settings))
     lists: list[Recommendation] = []
     sentences: list[str] = []
     skipped: dict[str, str] = {}
@@ -407,13 +416,13 @@ def recommend_stage(ctx: Any, plays_table: str = "gold.fct_plays", tracks_table:
             f"mean valence {contextual.rows['valence'].mean():.2f}."
         )
         sentences.append(describe_list(coach))
-    rows = write_recommendations(ctx.spark, lists, out_table)
-    metrics = collab.evaluate(ctx.spark, inputs.plays, inputs.tracks)
-    run_id = collab.log_evaluation(ctx.settings, metrics)
-    ctx.summary.setdefault("insights", {}).setdefault("prescriptive", []).extend([*sentences, DISCLAIMER])
-    ctx.summary.setdefault("metrics", {})["recommender"] = {
+    rows = write_recommendations(spark, lists, out_table)
+    metrics = collab.evaluate(spark, inputs.plays, inputs.tracks)
+    run_id = collab.log_evaluation(settings, metrics)
+    recommender_metrics = {
         **metrics, "mlflow_run_id": run_id, "by_listener": per_user, "skipped": skipped, "inputs": inputs.sources,
     }
-    return {"lists": len(lists), "rows": rows, "listeners": len(per_user), "skipped": len(skipped),
-            "als_recall_at_20": metrics.get("als_recall_at_20_all"),
-            "popularity_recall_at_20": metrics.get("popularity_recall_at_20_all")}
+    counts = {"lists": len(lists), "rows": rows, "listeners": len(per_user), "skipped": len(skipped),
+              "als_recall_at_20": metrics.get("als_recall_at_20_all"),
+              "popularity_recall_at_20": metrics.get("popularity_recall_at_20_all")}
+    return RecommendRun(sentences=[*sentences, DISCLAIMER], metrics=recommender_metrics, counts=counts)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from moodlake.settings import REPO_ROOT
+from moodlake.core.paths import REPO_ROOT
 
 # audio features the recommender compares tracks on (liveness says more about recording than mood)
 MATCH_FEATURES = ("valence", "energy", "danceability", "acousticness", "instrumentalness", "speechiness",

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from moodlake.settings import Settings
+from moodlake.core.settings import Settings
 
 EXPERIMENTS = {
     "modes": "moodlake-listening-modes",

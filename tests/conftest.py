@@ -18,6 +18,9 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
+# fixtures shared across lanes (ML frames, the serving stack); pytest_plugins is only allowed here
+pytest_plugins = ["tests.support.ml_fixtures", "tests.support.serving_fixtures"]
+
 
 def shared_data(folder: str) -> Path:
     """A folder of ../shared/data, or skip the test with the reason."""
@@ -46,14 +49,14 @@ def moodlake_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def settings(moodlake_home: Path):
-    from moodlake.settings import load_settings
+    from moodlake.core.settings import load_settings
 
     return load_settings(home=moodlake_home, shuffle_partitions=1, driver_memory="2g")
 
 
 @pytest.fixture(scope="session")
 def spark(settings) -> Iterator:
-    from moodlake.spark import get_spark
+    from moodlake.core.spark import get_spark
 
     session = get_spark(settings)
     yield session
@@ -75,7 +78,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     env = {**os.environ, "MOODLAKE_HOME": str(home), "MOODLAKE_DRIVER_MEMORY": "3g"}
     env.pop("MOODLAKE_WAREHOUSE", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "moodlake.cli", "run"], cwd=REPO, env=env, capture_output=True, text=True,
+        [sys.executable, "-m", "moodlake", "run"], cwd=REPO, env=env, capture_output=True, text=True,
         timeout=3600, check=False,
     )
     (home / "run1.log").write_text(proc.stdout + proc.stderr)
@@ -86,7 +89,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def moodlake(env: dict[str, str], *args: str, timeout: float = 1200) -> str:
     """Run the real CLI in a subprocess, as a user would with these environment settings; fail loudly."""
-    proc = subprocess.run([sys.executable, "-m", "moodlake.cli", *args], cwd=REPO, env=env,
+    proc = subprocess.run([sys.executable, "-m", "moodlake", *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=timeout, check=False)
     assert proc.returncode == 0, f"moodlake {' '.join(args)}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return proc.stdout

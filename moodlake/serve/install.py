@@ -17,8 +17,8 @@ import time
 
 from rich.console import Console
 
+from moodlake.core.settings import Settings, load_settings
 from moodlake.serve import superset, trino
-from moodlake.settings import Settings, load_settings
 
 CHROMIUM = "/usr/bin/chromium"
 

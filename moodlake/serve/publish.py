@@ -11,10 +11,10 @@ import sys
 
 from rich.console import Console
 
+from moodlake.core.settings import Settings, load_settings
 from moodlake.serve.procs import wait_for
 from moodlake.serve.register import register_tables
 from moodlake.serve.views import build_serving_views
-from moodlake.settings import Settings, load_settings
 
 
 def publish(settings: Settings, console: Console) -> bool:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from moodlake.core.settings import Settings
 from moodlake.serve.trino import CATALOG, connect, s3_options, table_location, warehouse_path
-from moodlake.settings import Settings
 
 SERVED_SCHEMAS = ("silver", "gold")
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")

@@ -14,11 +14,11 @@ import time
 
 from rich.console import Console
 
-from moodlake.java import JavaNotFoundError
+from moodlake.core.java import JavaNotFoundError
+from moodlake.core.settings import Settings
 from moodlake.serve import superset, trino
 from moodlake.serve.procs import ServeError
 from moodlake.serve.publish import publish
-from moodlake.settings import Settings
 
 DASHBOARDS = {
     "listening-overview": "Listening overview",

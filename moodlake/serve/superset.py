@@ -23,8 +23,9 @@ from pathlib import Path
 
 from rich.console import Console
 
+from moodlake.core.paths import REPO_ROOT
+from moodlake.core.settings import Settings
 from moodlake.serve.procs import ServeError, port_in_use, read_pid, tail, terminate, wait_for
-from moodlake.settings import REPO_ROOT, Settings
 
 SUPERSET_PINS = ("apache-superset==6.1.0", "rich", "cachetools", "flask-caching<2.5", "trino")
 ASSETS_DIR = REPO_ROOT / "serving" / "superset" / "assets"

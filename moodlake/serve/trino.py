@@ -29,9 +29,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from moodlake.java import trino_java_home
+from moodlake.core.java import trino_java_home
+from moodlake.core.settings import Settings
 from moodlake.serve.procs import ServeError, port_in_use, read_pid, tail, terminate, wait_for
-from moodlake.settings import Settings
 
 TRINO_VERSION = "476"
 TRINO_ARTIFACT = f"io.trino:trino-server:{TRINO_VERSION}:tar.gz"

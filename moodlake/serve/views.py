@@ -14,8 +14,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from moodlake.settings import REPO_ROOT, Settings
-from moodlake.transform import DbtOutcome, invoke_dbt
+from moodlake.core.dbt import DbtOutcome, invoke_dbt
+from moodlake.core.paths import REPO_ROOT
+from moodlake.core.settings import Settings
 
 SOURCE_NAME = "gold_delta"
 SOURCES_FILE = REPO_ROOT / "models" / "serving" / "_serving__sources.yml"
