@@ -1,11 +1,12 @@
-{#- The audio features every analysis iterates over, in one place. `unit_features` live in [0, 1]
-    and can be compared with a Euclidean distance; tempo and loudness have their own scales. -#}
+{#- The audio features every analysis iterates over, defined once as dbt vars in dbt_project.yml
+    (`audio_unit_features`, `audio_scaled_features`). `unit_features` live in [0, 1] and can be compared
+    with a Euclidean distance; loudness and tempo have their own scales. -#}
 {% macro unit_features() -%}
-    {{ return(['valence', 'energy', 'danceability', 'acousticness', 'instrumentalness', 'speechiness', 'liveness']) }}
+    {{ return(var('audio_unit_features')) }}
 {%- endmacro %}
 
 {% macro audio_features() -%}
-    {{ return(unit_features() + ['loudness', 'tempo']) }}
+    {{ return(var('audio_unit_features') + var('audio_scaled_features')) }}
 {%- endmacro %}
 
 {#- `stack(n, 'name', column, ...)`: one row per feature, columns (feature, feature_value). -#}

@@ -25,15 +25,23 @@ def _value(text: str) -> object:
 
 
 def main() -> int:
-    config = configparser.ConfigParser()
+    config = configparser.ConfigParser(interpolation=None)  # the macro section holds jinja's {% ... %}
     config.read(REPO / ".sqlfluff")
     context = {k: _value(v) for k, v in config["sqlfluff:templater:jinja:context"].items()}
+    var_macro = config["sqlfluff:templater:jinja:macros"]["dbt_var"]
     project = yaml.safe_load((REPO / "dbt_project.yml").read_text())["vars"]
-    differ = sorted(k for k in project.keys() | context.keys() if project.get(k) != context.get(k))
-    for key in differ:
-        print(f".sqlfluff [sqlfluff:templater:jinja:context] {key} = {context.get(key)!r}, "
-              f"dbt_project.yml vars.{key} = {project.get(key)!r}")
-    return 1 if differ else 0
+    problems = [
+        f".sqlfluff [sqlfluff:templater:jinja:context] {key} = {context.get(key)!r}, "
+        f"dbt_project.yml vars.{key} = {project.get(key)!r}"
+        for key in sorted(project.keys() | context.keys()) if project.get(key) != context.get(key)
+    ]
+    problems += [
+        f".sqlfluff macro dbt_var does not map '{key}' (sqlfluff would render var('{key}') as its default)"
+        for key in sorted(project) if f"'{key}': {key}" not in var_macro
+    ]
+    for line in problems:
+        print(line)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
