@@ -1,17 +1,17 @@
 """Deterministic generator of SYNTHETIC DEMO listening histories (no real person's data).
 
 `make run` needs listening history to show anything, and we may not ship anyone's real export. This
-module invents three listeners ("demo-ava", "demo-ben", "demo-noor") and writes files shaped exactly
-like a Spotify "Extended Streaming History" privacy export, so the demo exercises the same loader,
-models and dashboards as a real export. Every user_id and username starts with "demo-" so anything
-derived from these files says "demo".
+module invents the listeners described in data/demo/personas.yml ("demo-ava", "demo-ben", "demo-noor")
+and writes files shaped exactly like a Spotify "Extended Streaming History" privacy export, so the demo
+exercises the same loader, models and dashboards as a real export. Every user_id starts with "demo-"
+(enforced when the file is read) and listeners.json marks every listener `"demo": true`.
 
-The plays are sampled from the bundled public track catalog with patterns the later stages are meant
-to find: listener-local dayparts (computed in the listener's IANA zone and converted to UTC with
-zoneinfo, so DST is right), a taste vector over audio features, replayed favourites, skips that
-depend on how well a track fits the moment, slow mood drift and a final low-valence streak for
-demo-noor. A fixed end date (not "today") and a seeded numpy Generator make the output byte-identical
-for the same seed.
+The personas file holds every habit, schedule, probability, mood arc and preference; this module is
+the algorithm: plays are sampled from the bundled public track catalog with listener-local dayparts
+(computed in the listener's IANA zone and converted to UTC with zoneinfo, so DST is right), a taste
+vector over audio features, replayed favourites, skips that depend on how well a track fits the
+moment, seasonal mood drift and a final low-valence streak. A fixed end date (not "today") and a
+seeded numpy Generator make the output byte-identical for the same seed and personas file.
 """
 
 from __future__ import annotations
@@ -21,72 +21,355 @@ import gzip
 import json
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import Annotated, Any, Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
+import yaml
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from moodlake.core.paths import REPO_ROOT
+from moodlake.core.errors import MoodlakeError
+from moodlake.core.paths import BUNDLED_CATALOG, REPO_ROOT
 
-CATALOG_PATH = REPO_ROOT / "data" / "catalog" / "spotify_songs.csv.gz"
+CATALOG_PATH = BUNDLED_CATALOG
+PERSONAS_PATH = REPO_ROOT / "data" / "demo" / "personas.yml"
 
-END_DATE = date(2026, 10, 31)  # fixed, so the demo never depends on the day it is generated
+# The export format (Spotify's, not the personas').
 MAX_RECORDS_PER_FILE = 6000  # Spotify splits its export files at roughly this size
-SESSION_GAP = timedelta(minutes=30)  # minimum pause between two sessions
 IP_ADDR = "192.0.2.0"  # RFC 5737 documentation range: never a real address
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
-RECORD_KEYS = (
-    "ts",
-    "username",
-    "platform",
-    "ms_played",
-    "conn_country",
-    "ip_addr",
-    "user_agent_decrypted",
-    "master_metadata_track_name",
-    "master_metadata_album_artist_name",
-    "master_metadata_album_album_name",
-    "spotify_track_uri",
-    "episode_name",
-    "episode_show_name",
-    "spotify_episode_uri",
-    "audiobook_title",
-    "audiobook_uri",
-    "audiobook_chapter_uri",
-    "audiobook_chapter_title",
-    "reason_start",
-    "reason_end",
-    "shuffle",
-    "skipped",
-    "offline",
-    "offline_timestamp",
-    "incognito_mode",
-)
+RECORD_KEYS = ("ts", "username", "platform", "ms_played", "conn_country", "ip_addr", "user_agent_decrypted",
+               "master_metadata_track_name", "master_metadata_album_artist_name", "master_metadata_album_album_name",
+               "spotify_track_uri", "episode_name", "episode_show_name", "spotify_episode_uri", "audiobook_title",
+               "audiobook_uri", "audiobook_chapter_uri", "audiobook_chapter_title", "reason_start", "reason_end",
+               "shuffle", "skipped", "offline", "offline_timestamp", "incognito_mode")  # fmt: skip
 
-FEATURES = (
-    "danceability",
-    "energy",
-    "valence",
-    "acousticness",
-    "instrumentalness",
-    "speechiness",
-    "liveness",
-    "loudness",
-    "tempo",
-)
+Feature = Literal[
+    "danceability", "energy", "valence", "acousticness", "instrumentalness", "speechiness", "liveness", "loudness", "tempo"
+]
+FEATURES: tuple[str, ...] = get_args(Feature)
+Genre = Literal["edm", "latin", "pop", "r&b", "rap", "rock"]  # the catalog's playlist_genre values
 
-USER_AGENTS = {
-    "android": "Spotify/8.9.96 Android/34 (Pixel 7)",
-    "ios": "Spotify/8.9.96 iOS/17.5 (iPhone15,2)",
-    "windows": "Spotify/1.2.40 Win32_x86_64/0 (PC desktop)",
-    "osx": "Spotify/1.2.40 OSX_ARM64/0 (MacBookPro18,3)",
-}
 
-PODCAST_SHOWS = ("The Demo Morning Briefing", "Data Walks (Demo)", "Slow Science Demo Hour")
+# ------------------------------------------------------------------------------------------ personas
+# The schema of data/demo/personas.yml (documented in that file). Unknown keys are errors, so a typo
+# is reported with the field's path instead of silently falling back to a default.
+
+
+class PersonasError(MoodlakeError):
+    """The personas file cannot be read or does not describe valid DEMO listeners."""
+
+
+DAY_SETS = {"weekdays": (0, 1, 2, 3, 4), "weekend": (5, 6), "every_day": (0, 1, 2, 3, 4, 5, 6)}
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_days(value: object) -> tuple[int, ...]:
+    """weekdays | weekend | every_day | a list of day names -> weekday numbers (Monday = 0)."""
+    if isinstance(value, str) and value in DAY_SETS:
+        return DAY_SETS[value]
+    if isinstance(value, list) and value and all(isinstance(v, str) and v in DAY_NAMES for v in value):
+        return tuple(DAY_NAMES.index(v) for v in value)
+    raise ValueError(f"expected one of {', '.join(DAY_SETS)} or a list of {', '.join(DAY_NAMES)}")
+
+
+def parse_clock(value: object) -> int:
+    """A quoted "HH:MM" -> minutes after local midnight (hours past 24 mean after midnight)."""
+    if isinstance(value, str):
+        hours, _, minutes = value.partition(":")
+        if hours.isdigit() and minutes.isdigit() and len(minutes) == 2 and int(minutes) < 60 and int(hours) < 48:
+            return int(hours) * 60 + int(minutes)
+    raise ValueError('expected a quoted clock time "HH:MM" (YAML reads an unquoted 17:20 as a number)')
+
+
+def ordered(pair: tuple[int, int]) -> tuple[int, int]:
+    if pair[0] > pair[1]:
+        raise ValueError("the first value must not exceed the second")
+    return pair
+
+
+def half_open(pair: tuple[int, int]) -> tuple[int, int]:
+    if pair[0] >= pair[1]:
+        raise ValueError("a duration range [low, high) needs low < high")
+    return pair
+
+
+def iana_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"{name!r} is not an IANA time zone") from exc
+    return name
+
+
+Probability = Annotated[float, Field(ge=0, le=1)]
+Tolerance = Annotated[float, Field(gt=0)]
+Count = Annotated[int, Field(ge=0)]
+Positive = Annotated[int, Field(gt=0)]
+Days = Annotated[tuple[int, ...], BeforeValidator(parse_days)]
+Clock = Annotated[int, BeforeValidator(parse_clock)]
+IntRange = Annotated[tuple[Count, Count], AfterValidator(ordered)]  # both ends included
+Span = Annotated[tuple[Count, Count], AfterValidator(half_open)]  # a duration: low included, high excluded
+DemoText = Annotated[str, Field(pattern=r"(?i)demo")]  # names a person could see must say "demo"
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Pull(Spec):
+    """A Gaussian preference for one audio feature: score -0.5 * ((x - target) / tolerance) ** 2."""
+
+    feature: Feature
+    target: float
+    tolerance: Tolerance
+
+
+class Mode(Spec):
+    """A listening context as pulls on audio features; hashable, so distributions cache per variant."""
+
+    pulls: tuple[Pull, ...]
+    podcasts: bool  # whether a podcast episode can plausibly interrupt this mode
+    offline_probability: Probability
+
+    def with_pull(self, feature: str, target: float, tolerance: float) -> Mode:
+        """The same mode with one feature's pull replaced (used for mood drift)."""
+        kept = tuple(p for p in self.pulls if p.feature != feature)
+        pull = Pull(feature=feature, target=round(target, 3), tolerance=tolerance)
+        return self.model_copy(update={"pulls": (*kept, pull)})
+
+
+class Slot(Spec):
+    """A habitual session: which days, how likely, when it starts (local minutes) and how long."""
+
+    mode: str
+    days: Days
+    probability: Probability
+    start: Annotated[tuple[Clock, Clock], AfterValidator(ordered)]
+    plays: IntRange
+    platform: str
+
+
+class SeasonalDrift(Spec):
+    """A mode's feature target that sags along half a sine between two days of the year."""
+
+    mode: str
+    feature: Feature
+    usual: float
+    depth: float
+    tolerance: Tolerance
+    from_day_of_year: int = Field(ge=1, le=365)
+    to_day_of_year: int = Field(ge=2, le=366)
+
+    @model_validator(mode="after")
+    def _window(self) -> SeasonalDrift:
+        if self.from_day_of_year >= self.to_day_of_year:
+            raise ValueError("from_day_of_year must be before to_day_of_year")
+        return self
+
+    def target(self, day: date) -> float:
+        """The feature's target on `day`: `usual` outside the window, lower along half a sine inside."""
+        doy, first, last = day.timetuple().tm_yday, self.from_day_of_year, self.to_day_of_year
+        dip = math.sin(math.pi * (doy - first) / (last - first)) if first <= doy <= last else 0.0
+        return self.usual - self.depth * max(dip, 0.0)
+
+
+class Target(Spec):
+    target: float
+    tolerance: Tolerance
+
+
+class EnergyDrop(Spec):
+    cap: float
+    drop: float
+    tolerance: Tolerance
+
+
+class Ramp(Spec):
+    days: Positive
+    valence_start: float
+    valence_drop: float
+    tolerance: Tolerance
+
+
+class FinalStreak(Spec):
+    """The last `days` days of the demo: every day active, every mode sad and quiet, long late nights."""
+
+    days: Positive
+    valence: Target
+    energy: EnergyDrop
+    late_mode: str
+    late_probability: Probability
+    late_extra_plays: Count
+    other_probability_factor: Probability
+    ramp: Ramp
+
+
+class VideoHistory(Spec):
+    """One evening of video plays, written to Streaming_History_Video_<year>.json."""
+
+    day: date
+    start: Clock
+    platform: str
+    mode: str
+    music_videos: Count
+    episodes: Count
+    play_ms: Span
+    pause_seconds: Span
+
+
+class Listener(Spec):
+    """One synthetic listener: where and when they listen, and what they like."""
+
+    user_id: str = Field(pattern=r"^demo-[a-z0-9-]+$")
+    display_name: DemoText
+    timezone: Annotated[str, AfterValidator(iana_zone)]
+    description: str
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    start: date
+    active_probability: Probability
+    shuffle_probability: Probability
+    time_off: Annotated[tuple[date, date], AfterValidator(ordered)] | None = None  # first and last day
+    taste: tuple[Pull, ...]
+    genres: dict[Genre, float]
+    slots: tuple[Slot, ...] = Field(min_length=1)
+    seasonal_drift: tuple[SeasonalDrift, ...] = ()
+    final_streak: FinalStreak | None = None
+    overlap_records: Count = 0
+    video_history: VideoHistory | None = None
+
+
+class TasteModel(Spec):
+    popularity_weight: float
+    favourite_artists: Count
+    favourite_artist_min_tracks: Positive
+    favourite_artist_bonus: float
+
+
+class Sessions(Spec):
+    gap_minutes: Count
+    gap_jitter_seconds: Positive
+    pause_ms: Positive
+    incognito_probability: Probability
+    reason_start: dict[str, Probability]
+    early_stop_probability: Probability
+    logout_probability: Probability
+    early_stop_share: tuple[Probability, Probability]
+
+
+class NextItem(Spec):
+    podcast_probability: Probability
+    off_catalog_probability: Probability
+    replay_probability: Probability
+
+
+class Rotation(Spec):
+    first_mode: str
+    first_tracks: Positive
+    size: Positive
+    keep_probability: Probability
+    mode_weight: float
+
+
+class Skips(Spec):
+    base_logit: float
+    misfit_weight: float
+    misfit_cap: float
+    favourite_bonus: float
+    unknown_track_misfit: float
+    forward_probability: Probability
+    quick_probability: Probability
+    quick_under_ms: int = Field(gt=1000)
+    latest_ms: int = Field(ge=2000)
+
+
+class OffCatalog(Spec):
+    tracks: Positive
+    artists: Positive
+    duration_ms: Span
+
+
+class Podcasts(Spec):
+    shows: tuple[DemoText, ...] = Field(min_length=1)
+    episodes: Positive
+    play_minutes: Span
+
+
+class Personas(Spec):
+    """The whole personas file."""
+
+    end_date: date
+    platforms: dict[str, str]
+    modes: dict[str, Mode]
+    taste_model: TasteModel
+    sessions: Sessions
+    next_item: NextItem
+    rotation: Rotation
+    skips: Skips
+    off_catalog: OffCatalog
+    podcasts: Podcasts
+    listeners: tuple[Listener, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Personas:
+        """Every mode and platform named is defined; chances that must sum to 1 do; ids are unique."""
+        modes, platforms = self.modes, self.platforms
+        refs = [("rotation.first_mode", self.rotation.first_mode, modes)]
+        for i, who in enumerate(self.listeners):
+            at = f"listeners.{i}({who.user_id})"
+            refs += [(f"{at}.slots.{j}.mode", s.mode, modes) for j, s in enumerate(who.slots)]
+            refs += [(f"{at}.slots.{j}.platform", s.platform, platforms) for j, s in enumerate(who.slots)]
+            refs += [(f"{at}.seasonal_drift.{j}.mode", d.mode, modes) for j, d in enumerate(who.seasonal_drift)]
+            if streak := who.final_streak:
+                refs.append((f"{at}.final_streak.late_mode", streak.late_mode, modes))
+            if video := who.video_history:
+                refs += [
+                    (f"{at}.video_history.mode", video.mode, modes),
+                    (f"{at}.video_history.platform", video.platform, platforms),
+                ]
+                if video.music_videos + video.episodes > self.podcasts.episodes:
+                    raise ValueError(f"{at}.video_history: more videos than podcasts.episodes")
+        bad = [f"{where}: {name!r} is not one of {', '.join(known)}" for where, name, known in refs if name not in known]
+        if bad:
+            raise ValueError("; ".join(bad))
+        if abs(sum(self.sessions.reason_start.values()) - 1) > 1e-9:
+            raise ValueError("sessions.reason_start: the chances must sum to 1")
+        if len({who.user_id for who in self.listeners}) != len(self.listeners):
+            raise ValueError("listeners: every user_id must be unique")
+        return self
+
+
+def load_personas(path: Path = PERSONAS_PATH) -> Personas:
+    """Read and validate the personas file; a PersonasError names the file and every bad field."""
+    try:
+        with Path(path).open(encoding="utf-8") as handle:
+            raw = yaml.safe_load(handle)
+        return Personas.model_validate(raw)
+    except (OSError, yaml.YAMLError) as exc:
+        raise PersonasError(f"cannot read the DEMO personas file {path}: {exc}") from exc
+    except ValidationError as exc:
+        problems = [field_problem(raw, error) for error in exc.errors()]
+        raise PersonasError(f"invalid DEMO personas file {path}:\n  " + "\n  ".join(problems)) from None
+
+
+def field_problem(raw: object, error: Any) -> str:
+    """One validation error as `listeners.0(demo-ava).slots.2.probability: <what is wrong> (got ...)`."""
+    loc = [str(part) for part in error["loc"]]
+    if len(loc) > 1 and loc[0] == "listeners" and isinstance(raw, dict):
+        with suppress(LookupError, TypeError, AttributeError):
+            loc[1] += f"({raw['listeners'][int(loc[1])]['user_id']})"
+    message = error["msg"].removeprefix("Value error, ")
+    if not loc:
+        return message
+    whole_block = error["type"] == "missing" or isinstance(error["input"], dict)
+    shown = "" if whole_block else f" (got {error['input']!r:.60})"
+    return f"{'.'.join(loc)}: {message}{shown}"
 
 
 # --------------------------------------------------------------------------------------------- catalog
@@ -138,220 +421,6 @@ def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
     )
 
 
-# ------------------------------------------------------------------------------------ taste and modes
-
-
-@dataclass(frozen=True)
-class Pull:
-    """A Gaussian preference for one audio feature: score -0.5 * ((x - target) / tolerance) ** 2."""
-
-    feature: str
-    target: float
-    tolerance: float
-
-
-@dataclass(frozen=True)
-class Mode:
-    """A listening context (commute, focus, late night, ...) as pulls on audio features.
-
-    Frozen and hashable so a sampling distribution can be cached per (listener, mode variant).
-    """
-
-    name: str
-    pulls: tuple[Pull, ...]
-    podcasts: bool = False  # whether a podcast episode can plausibly interrupt this mode
-
-    def with_pull(self, feature: str, target: float, tolerance: float) -> Mode:
-        """The same mode with one feature's pull replaced (used for mood drift)."""
-        kept = tuple(p for p in self.pulls if p.feature != feature)
-        return replace(self, pulls=(*kept, Pull(feature, round(target, 3), tolerance)))
-
-
-MODES = {
-    "commute": Mode(
-        "commute", (Pull("energy", 0.85, 0.12), Pull("tempo", 126, 14), Pull("valence", 0.6, 0.3)), podcasts=True
-    ),
-    "focus": Mode(
-        "focus",
-        (Pull("instrumentalness", 0.85, 0.3), Pull("speechiness", 0.03, 0.04), Pull("energy", 0.55, 0.25)),
-        podcasts=True,
-    ),
-    "evening": Mode("evening", (Pull("valence", 0.55, 0.25), Pull("energy", 0.6, 0.3))),
-    "late": Mode("late", (Pull("valence", 0.22, 0.12), Pull("energy", 0.4, 0.15), Pull("tempo", 95, 25))),
-    "calm": Mode(
-        "calm",
-        (Pull("acousticness", 0.65, 0.25), Pull("energy", 0.4, 0.15), Pull("valence", 0.55, 0.25)),
-        podcasts=True,
-    ),
-    "party": Mode("party", (Pull("danceability", 0.85, 0.08), Pull("energy", 0.8, 0.12), Pull("valence", 0.7, 0.2))),
-}
-
-
-@dataclass(frozen=True)
-class Slot:
-    """A habitual session: which days, how likely, when it starts (local minutes) and how long."""
-
-    mode: str
-    weekdays: tuple[int, ...]  # Monday = 0
-    probability: float
-    start_min: tuple[int, int]  # minutes after local midnight of the day; > 1440 means after midnight
-    plays: tuple[int, int]
-    platform: str
-
-
-WEEKDAYS = (0, 1, 2, 3, 4)
-WEEKEND = (5, 6)
-EVERY_DAY = (0, 1, 2, 3, 4, 5, 6)
-
-
-def hm(hours: int, minutes: int = 0) -> int:
-    """Minutes after midnight, so slot tables read like a timetable."""
-    return hours * 60 + minutes
-
-
-@dataclass(frozen=True)
-class Listener:
-    """One synthetic listener: where and when they listen, and what they like."""
-
-    user_id: str
-    display_name: str
-    timezone: str
-    description: str
-    country: str
-    start: date
-    taste: tuple[Pull, ...]
-    genres: dict[str, float]
-    slots: tuple[Slot, ...]
-    active_probability: float
-    shuffle_probability: float
-    time_off: tuple[date, date] | None = None
-    extra: dict[str, object] = field(default_factory=dict)
-
-
-def ben_evening_valence(day: date) -> float:
-    """demo-ben's evening valence target sags over the summer (June to September) and recovers."""
-    doy = day.timetuple().tm_yday
-    dip = math.sin(math.pi * (doy - 152) / 122) if 152 <= doy <= 274 else 0.0
-    return 0.62 - 0.34 * max(dip, 0.0)
-
-
-def noor_days_to_end(day: date) -> int:
-    """Days from `day` to the end of the demo; drives demo-noor's final low streak."""
-    return (END_DATE - day).days
-
-
-NOOR_STREAK_DAYS = 21
-NOOR_RAMP_DAYS = 14  # the decline before the streak, so it does not start as a cliff
-
-
-def adjust_mode(listener: Listener, mode: Mode, day: date) -> Mode:
-    """Apply the listener's slow mood drift to a mode on a given local day."""
-    if listener.user_id == "demo-ben" and mode.name == "evening":
-        return mode.with_pull("valence", ben_evening_valence(day), 0.15)
-    if listener.user_id == "demo-noor":
-        left = noor_days_to_end(day)
-        if left < NOOR_STREAK_DAYS:
-            energy = next((p.target for p in mode.pulls if p.feature == "energy"), 0.45)
-            return mode.with_pull("valence", 0.14, 0.08).with_pull("energy", min(energy, 0.45) - 0.1, 0.15)
-        if left < NOOR_STREAK_DAYS + NOOR_RAMP_DAYS:
-            share = (NOOR_STREAK_DAYS + NOOR_RAMP_DAYS - left) / NOOR_RAMP_DAYS
-            return mode.with_pull("valence", 0.5 - 0.35 * share, 0.15)
-    return mode
-
-
-def in_noor_streak(listener: Listener, day: date) -> bool:
-    """Whether demo-noor is inside her final low streak (more and longer late nights)."""
-    return listener.user_id == "demo-noor" and noor_days_to_end(day) < NOOR_STREAK_DAYS
-
-
-LISTENERS = (
-    Listener(
-        user_id="demo-ava",
-        display_name="Ava (demo)",
-        timezone="Europe/Berlin",
-        description="Berlin commuter: EDM/pop at 115-130 BPM on the train, danceable weekends out. Synthetic.",
-        country="DE",
-        start=date(2025, 12, 15),
-        taste=(
-            Pull("danceability", 0.78, 0.12),
-            Pull("tempo", 123, 7),
-            Pull("acousticness", 0.02, 0.12),
-            Pull("speechiness", 0.05, 0.08),
-            Pull("liveness", 0.1, 0.15),
-        ),
-        genres={"edm": 0.8, "pop": 0.6, "latin": 0.3},
-        slots=(
-            Slot("commute", WEEKDAYS, 0.88, (hm(7, 5), hm(7, 50)), (9, 14), "android"),
-            Slot("evening", WEEKDAYS, 0.3, (hm(12, 10), hm(12, 40)), (4, 7), "android"),
-            Slot("commute", WEEKDAYS, 0.75, (hm(17, 20), hm(18, 10)), (8, 12), "android"),
-            Slot("evening", EVERY_DAY, 0.45, (hm(19, 30), hm(21, 0)), (5, 10), "windows"),
-            Slot("party", (4, 5), 0.75, (hm(21, 30), hm(22, 30)), (14, 22), "android"),
-            Slot("late", EVERY_DAY, 0.22, (hm(23, 15), hm(24, 30)), (4, 8), "android"),
-            Slot("calm", WEEKEND, 0.8, (hm(10, 0), hm(12, 30)), (10, 16), "windows"),
-        ),
-        active_probability=0.92,
-        shuffle_probability=0.55,
-        time_off=(date(2026, 8, 10), date(2026, 8, 18)),
-    ),
-    Listener(
-        user_id="demo-ben",
-        display_name="Ben (demo)",
-        timezone="America/New_York",
-        description="New York developer: instrumental focus music at work, rock evenings that dip over summer. "
-        "Synthetic.",
-        country="US",
-        start=date(2025, 12, 22),
-        taste=(
-            Pull("energy", 0.68, 0.15),
-            Pull("danceability", 0.5, 0.12),
-            Pull("loudness", -6.5, 2.5),
-            Pull("speechiness", 0.04, 0.04),
-            Pull("acousticness", 0.08, 0.2),
-            Pull("tempo", 105, 25),
-        ),
-        genres={"rock": 0.9, "r&b": 0.4, "edm": 0.3},
-        slots=(
-            Slot("commute", WEEKDAYS, 0.7, (hm(7, 30), hm(8, 10)), (6, 10), "ios"),
-            Slot("focus", WEEKDAYS, 0.85, (hm(9, 30), hm(10, 30)), (10, 16), "osx"),
-            Slot("focus", WEEKDAYS, 0.6, (hm(13, 30), hm(14, 30)), (8, 13), "osx"),
-            Slot("evening", EVERY_DAY, 0.65, (hm(19, 0), hm(20, 30)), (7, 12), "ios"),
-            Slot("late", EVERY_DAY, 0.25, (hm(23, 0), hm(24, 15)), (4, 8), "ios"),
-            Slot("calm", WEEKEND, 0.75, (hm(10, 30), hm(13, 0)), (10, 16), "ios"),
-            Slot("party", (5,), 0.4, (hm(21, 0), hm(22, 0)), (10, 16), "ios"),
-        ),
-        active_probability=0.9,
-        shuffle_probability=0.2,
-        time_off=(date(2026, 7, 3), date(2026, 7, 9)),
-    ),
-    Listener(
-        user_id="demo-noor",
-        display_name="Noor (demo)",
-        timezone="Australia/Sydney",
-        description="Sydney night owl: acoustic, low-energy r&b/pop; the last three weeks are a run of sad late "
-        "nights. Synthetic.",
-        country="AU",
-        start=date(2026, 1, 4),
-        taste=(
-            Pull("acousticness", 0.7, 0.25),
-            Pull("energy", 0.35, 0.15),
-            Pull("danceability", 0.55, 0.2),
-            Pull("speechiness", 0.04, 0.06),
-        ),
-        genres={"r&b": 0.8, "pop": 0.5, "latin": 0.3},
-        slots=(
-            Slot("commute", WEEKDAYS, 0.75, (hm(6, 45), hm(7, 40)), (7, 11), "android"),
-            Slot("focus", WEEKDAYS, 0.35, (hm(11, 0), hm(14, 0)), (6, 10), "windows"),
-            Slot("evening", EVERY_DAY, 0.65, (hm(18, 30), hm(20, 30)), (7, 12), "android"),
-            Slot("late", EVERY_DAY, 0.6, (hm(22, 30), hm(24, 45)), (7, 14), "android"),
-            Slot("calm", WEEKEND, 0.8, (hm(10, 0), hm(13, 0)), (8, 14), "windows"),
-            Slot("party", (5,), 0.3, (hm(21, 0), hm(22, 0)), (8, 14), "android"),
-        ),
-        active_probability=0.9,
-        shuffle_probability=0.35,
-    ),
-)
-
-
 # ------------------------------------------------------------------------------------------- scoring
 
 
@@ -363,29 +432,29 @@ def pull_score(pulls: tuple[Pull, ...], catalog: Catalog) -> np.ndarray:
     return score
 
 
-def favourite_artists(listener: Listener, taste: np.ndarray, catalog: Catalog, count: int = 12) -> list[str]:
-    """The artists whose catalog tracks fit the listener best on average (with at least 3 tracks)."""
+def favourite_artists(model: TasteModel, taste: np.ndarray, catalog: Catalog) -> list[str]:
+    """The artists whose catalog tracks fit the listener best on average (with enough tracks)."""
     by_artist: dict[str, list[float]] = {}
     for i in np.flatnonzero(catalog.usable):
         by_artist.setdefault(catalog.artist[i], []).append(float(taste[i]))
     ranked = sorted(
-        ((float(np.mean(scores)), name) for name, scores in by_artist.items() if len(scores) >= 3),
+        ((float(np.mean(s)), name) for name, s in by_artist.items() if len(s) >= model.favourite_artist_min_tracks),
         key=lambda item: (-item[0], item[1]),
     )
-    return [name for _, name in ranked[:count]]
+    return [name for _, name in ranked[: model.favourite_artists]]
 
 
-def taste_score(listener: Listener, catalog: Catalog) -> np.ndarray:
+def taste_score(listener: Listener, model: TasteModel, catalog: Catalog) -> np.ndarray:
     """The listener's stable preference per track: audio features, genres, a little popularity, artists.
 
     Popularity and genre are part of real taste, but the audio-feature pulls dominate so that played
     tracks differ from unplayed ones of the same genre and popularity band.
     """
-    score = pull_score(listener.taste, catalog) + 1.2 * catalog.popularity / 100
+    score = pull_score(listener.taste, catalog) + model.popularity_weight * catalog.popularity / 100
     for genre, bonus in listener.genres.items():
         score = score + bonus * (catalog.genre == genre)
-    artists = set(favourite_artists(listener, score, catalog))
-    score = score + 1.0 * np.array([name in artists for name in catalog.artist])
+    artists = set(favourite_artists(model, score, catalog))
+    score = score + model.favourite_artist_bonus * np.array([name in artists for name in catalog.artist])
     return np.where(catalog.usable, score, -np.inf)
 
 
@@ -439,21 +508,21 @@ class OffCatalogTrack:
     duration_ms: int
 
 
-def off_catalog_pool(rng: np.random.Generator, known: set[str], count: int = 40) -> list[OffCatalogTrack]:
+def off_catalog_pool(spec: OffCatalog, rng: np.random.Generator, known: set[str]) -> list[OffCatalogTrack]:
     """Made-up indie tracks with names that say they are demo data."""
     pool = []
-    for n in range(count):
+    for n in range(spec.tracks):
         track_id = fake_id(rng)
         while track_id in known:
             track_id = fake_id(rng)
-        artist_no = int(rng.integers(1, 15))
+        artist_no = int(rng.integers(1, spec.artists + 1))
         pool.append(
             OffCatalogTrack(
                 track_id=track_id,
                 name=f"Demo Song {n + 1}",
                 artist=f"Demo Indie Artist {artist_no}",
                 album=f"Demo Sessions Vol. {artist_no}",
-                duration_ms=int(rng.integers(140_000, 320_000)),
+                duration_ms=int(rng.integers(*spec.duration_ms)),
             )
         )
     return pool
@@ -468,11 +537,12 @@ class Episode:
     show: str
 
 
-def podcast_pool(rng: np.random.Generator, count: int = 30) -> list[Episode]:
+def podcast_pool(spec: Podcasts, rng: np.random.Generator) -> list[Episode]:
     """A few podcast episodes, so the loader sees episode rows (~1 % of plays)."""
+    shows = spec.shows
     return [
-        Episode(f"spotify:episode:{fake_id(rng)}", f"Episode {n + 1}: notes from the demo", PODCAST_SHOWS[n % 3])
-        for n in range(count)
+        Episode(f"spotify:episode:{fake_id(rng)}", f"Episode {n + 1}: notes from the demo", shows[n % len(shows)])
+        for n in range(spec.episodes)
     ]
 
 
@@ -494,30 +564,6 @@ def format_ts(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def plan_day(listener: Listener, day: date, rng: np.random.Generator) -> list[tuple[datetime, Slot]]:
-    """The sessions a listener starts on one local day, as (local start, slot), in time order."""
-    planned = []
-    for slot in listener.slots:
-        probability = slot.probability
-        if in_noor_streak(listener, day):
-            probability = 0.97 if slot.mode == "late" else probability * 0.6
-        if day.weekday() in slot.weekdays and rng.random() < probability:
-            minute = int(rng.integers(slot.start_min[0], slot.start_min[1] + 1))
-            second = int(rng.integers(0, 60))
-            planned.append((datetime.combine(day, time()) + timedelta(minutes=minute, seconds=second), slot))
-    return sorted(planned, key=lambda item: item[0])
-
-
-def is_active(listener: Listener, day: date, rng: np.random.Generator) -> bool:
-    """Whether the listener plays anything that day (some days off, a holiday, never off in a streak)."""
-    draw = rng.random()
-    if in_noor_streak(listener, day):
-        return True
-    if listener.time_off and listener.time_off[0] <= day <= listener.time_off[1]:
-        return False
-    return draw < listener.active_probability
-
-
 # ---------------------------------------------------------------------------------------- play making
 
 
@@ -534,30 +580,81 @@ class State:
 class Context:
     """Per-listener constants the play loop needs."""
 
+    cfg: Personas
     listener: Listener
     catalog: Catalog
     sampler: Sampler
     off_catalog: list[OffCatalogTrack]
     episodes: list[Episode]
 
+    def days_to_end(self, day: date) -> int:
+        return (self.cfg.end_date - day).days
 
-ROTATION_SIZE = 150
-REPLAY_PROBABILITY = 0.35
-OFF_CATALOG_PROBABILITY = 0.03
-PODCAST_PROBABILITY = 0.025  # only in modes where a podcast fits: ~1 % of all plays
+    def streak(self, day: date) -> FinalStreak | None:
+        """The listener's final streak if `day` is inside it (more and longer late nights)."""
+        streak = self.listener.final_streak
+        return streak if streak is not None and self.days_to_end(day) < streak.days else None
 
 
-def pick_from_rotation(state: State, dist: Distribution, rng: np.random.Generator) -> int:
+def adjust_mode(ctx: Context, name: str, day: date) -> Mode:
+    """The mode `name` with the listener's slow mood drift applied on a given local day."""
+    mode = ctx.cfg.modes[name]
+    for drift in ctx.listener.seasonal_drift:
+        if drift.mode == name:
+            return mode.with_pull(drift.feature, drift.target(day), drift.tolerance)
+    if (streak := ctx.listener.final_streak) is None:
+        return mode
+    left = ctx.days_to_end(day)
+    if left < streak.days:
+        cap = streak.energy.cap
+        energy = next((p.target for p in mode.pulls if p.feature == "energy"), cap)
+        low = mode.with_pull("valence", streak.valence.target, streak.valence.tolerance)
+        return low.with_pull("energy", min(energy, cap) - streak.energy.drop, streak.energy.tolerance)
+    ramp = streak.ramp
+    if left < streak.days + ramp.days:
+        share = (streak.days + ramp.days - left) / ramp.days
+        return mode.with_pull("valence", ramp.valence_start - ramp.valence_drop * share, ramp.tolerance)
+    return mode
+
+
+def plan_day(ctx: Context, day: date, rng: np.random.Generator) -> list[tuple[datetime, Slot]]:
+    """The sessions a listener starts on one local day, as (local start, slot), in time order."""
+    streak = ctx.streak(day)
+    planned = []
+    for slot in ctx.listener.slots:
+        probability = slot.probability
+        if streak is not None:
+            late = slot.mode == streak.late_mode
+            probability = streak.late_probability if late else probability * streak.other_probability_factor
+        if day.weekday() in slot.days and rng.random() < probability:
+            minute = int(rng.integers(slot.start[0], slot.start[1] + 1))
+            second = int(rng.integers(0, 60))
+            planned.append((datetime.combine(day, time()) + timedelta(minutes=minute, seconds=second), slot))
+    return sorted(planned, key=lambda item: item[0])
+
+
+def is_active(ctx: Context, day: date, rng: np.random.Generator) -> bool:
+    """Whether the listener plays anything that day (some days off, a holiday, never off in a streak)."""
+    draw = rng.random()
+    if ctx.streak(day) is not None:
+        return True
+    off = ctx.listener.time_off
+    if off and off[0] <= day <= off[1]:
+        return False
+    return draw < ctx.listener.active_probability
+
+
+def pick_from_rotation(ctx: Context, state: State, dist: Distribution, rng: np.random.Generator) -> int:
     """Replay a favourite, preferring those that fit the current mode."""
     indices = np.array(state.rotation)
     fit = dist.fit[indices]
-    weights = np.exp(1.5 * (fit - fit.max()))
+    weights = np.exp(ctx.cfg.rotation.mode_weight * (fit - fit.max()))
     return int(indices[np.searchsorted(np.cumsum(weights), rng.random() * weights.sum(), side="right")])
 
 
-def skip_probability(fit: float, replay: bool) -> float:
+def skip_probability(spec: Skips, fit: float, replay: bool) -> float:
     """Poor fit to the moment means more skips; a favourite is skipped less often."""
-    logit = -2.6 + 1.5 * min(-fit, 6.0) - (0.6 if replay else 0.0)
+    logit = spec.base_logit + spec.misfit_weight * min(-fit, spec.misfit_cap) - (spec.favourite_bonus if replay else 0.0)
     return 1 / (1 + math.exp(-logit))
 
 
@@ -569,7 +666,7 @@ def base_record(ctx: Context, platform: str, session: dict[str, object]) -> dict
         platform=platform,
         conn_country=ctx.listener.country,
         ip_addr=IP_ADDR,
-        user_agent_decrypted=USER_AGENTS[platform],
+        user_agent_decrypted=ctx.cfg.platforms[platform],
         shuffle=session["shuffle"],
         offline=session["offline"],
         incognito_mode=session["incognito"],
@@ -578,31 +675,34 @@ def base_record(ctx: Context, platform: str, session: dict[str, object]) -> dict
 
 
 def play_length(
-    duration: int, skipped: bool, rng: np.random.Generator, last_in_session: bool
+    ctx: Context, duration: int, skipped: bool, rng: np.random.Generator, last_in_session: bool
 ) -> tuple[int, str, bool]:
     """ms_played, reason_end and skipped for one play."""
+    skips, sessions = ctx.cfg.skips, ctx.cfg.sessions
     if skipped:
-        if rng.random() < 0.85:
-            cap = max(min(duration - 1000, 90_000), 2_000)
-            ms = int(rng.integers(1_000, 30_000)) if rng.random() < 0.6 else int(rng.integers(1_000, cap + 1))
+        if rng.random() < skips.forward_probability:
+            cap = max(min(duration - 1000, skips.latest_ms), 2_000)
+            quick = rng.random() < skips.quick_probability
+            ms = int(rng.integers(1_000, skips.quick_under_ms)) if quick else int(rng.integers(1_000, cap + 1))
             return min(ms, cap), "fwdbtn", True
         return int(rng.integers(5_000, max(duration // 2, 6_000))), "endplay", True  # clicked another row
-    if last_in_session and rng.random() < 0.3:
-        reason = "logout" if rng.random() < 0.3 else "endplay"
-        return int(duration * rng.uniform(0.3, 0.95)), reason, False
+    if last_in_session and rng.random() < sessions.early_stop_probability:
+        reason = "logout" if rng.random() < sessions.logout_probability else "endplay"
+        return int(duration * rng.uniform(*sessions.early_stop_share)), reason, False
     return duration, "trackdone", False
 
 
 def choose_item(ctx: Context, state: State, dist: Distribution, rng: np.random.Generator) -> tuple[str, object]:
     """What plays next: a podcast, an off-catalog track, a replayed favourite or a discovery."""
+    odds = ctx.cfg.next_item
     draw = rng.random()
-    if dist.mode.podcasts and draw < PODCAST_PROBABILITY:
+    if dist.mode.podcasts and draw < odds.podcast_probability:
         return "episode", ctx.episodes[int(rng.integers(len(ctx.episodes)))]
     draw = rng.random()
-    if draw < OFF_CATALOG_PROBABILITY:
+    if draw < odds.off_catalog_probability:
         return "off", ctx.off_catalog[int(rng.integers(len(ctx.off_catalog)))]
-    if rng.random() < REPLAY_PROBABILITY:
-        return "replay", pick_from_rotation(state, dist, rng)
+    if rng.random() < odds.replay_probability:
+        return "replay", pick_from_rotation(ctx, state, dist, rng)
     return "discovery", dist.draw(rng)
 
 
@@ -639,17 +739,19 @@ def session_plays(
 
     Stops early at the end of the demo period (a late session on the last day).
     """
-    stop = local_to_utc(datetime.combine(END_DATE + timedelta(days=1), time()), ctx.listener.timezone)
-    dist = ctx.sampler.distribution(adjust_mode(ctx.listener, MODES[slot.mode], day))
+    cfg = ctx.cfg
+    stop = local_to_utc(datetime.combine(cfg.end_date + timedelta(days=1), time()), ctx.listener.timezone)
+    dist = ctx.sampler.distribution(adjust_mode(ctx, slot.mode, day))
     session = {
         "shuffle": bool(rng.random() < ctx.listener.shuffle_probability),
-        "offline": bool(rng.random() < (0.08 if slot.mode == "commute" else 0.01)),
-        "incognito": bool(rng.random() < 0.01),
+        "offline": bool(rng.random() < dist.mode.offline_probability),
+        "incognito": bool(rng.random() < cfg.sessions.incognito_probability),
     }
     count = int(rng.integers(slot.plays[0], slot.plays[1] + 1))
-    if in_noor_streak(ctx.listener, day) and slot.mode == "late":
-        count += 4
-    state.reason_start = ["clickrow", "playbtn", "appload"][int(rng.choice(3, p=[0.55, 0.3, 0.15]))]
+    if (streak := ctx.streak(day)) is not None and slot.mode == streak.late_mode:
+        count += streak.late_extra_plays
+    reasons = cfg.sessions.reason_start
+    state.reason_start = list(reasons)[int(rng.choice(len(reasons), p=list(reasons.values())))]
     moment = start
     for n in range(count):
         if moment >= stop:
@@ -659,14 +761,15 @@ def session_plays(
         duration = fill_item(record, ctx, kind, item)
         last = n == count - 1
         if kind == "episode":
-            ms, reason_end, skipped = int(rng.integers(8, 45) * 60_000 + rng.integers(0, 60_000)), "endplay", False
+            low, high = cfg.podcasts.play_minutes
+            ms, reason_end, skipped = int(rng.integers(low, high) * 60_000 + rng.integers(0, 60_000)), "endplay", False
         else:
-            fit = float(dist.fit[item]) if isinstance(item, int) else -1.0  # unknown tracks: a middling fit
-            skipped = bool(rng.random() < skip_probability(fit, kind == "replay"))
-            ms, reason_end, skipped = play_length(duration, skipped, rng, last)
-            if isinstance(item, int) and not skipped and kind == "discovery" and rng.random() < 0.25:
+            fit = float(dist.fit[item]) if isinstance(item, int) else -cfg.skips.unknown_track_misfit
+            skipped = bool(rng.random() < skip_probability(cfg.skips, fit, kind == "replay"))
+            ms, reason_end, skipped = play_length(ctx, duration, skipped, rng, last)
+            if isinstance(item, int) and not skipped and kind == "discovery" and rng.random() < cfg.rotation.keep_probability:
                 state.rotation.append(item)
-                del state.rotation[:-ROTATION_SIZE]
+                del state.rotation[: -cfg.rotation.size]
         end = moment + timedelta(milliseconds=ms)
         record.update(
             ts=format_ts(end),
@@ -679,45 +782,46 @@ def session_plays(
         yield record
         state.reason_start = {"fwdbtn": "fwdbtn", "endplay": "clickrow"}.get(reason_end, "trackdone")
         state.last_end = end
-        moment = end + timedelta(milliseconds=int(rng.integers(0, 5_000)))
+        moment = end + timedelta(milliseconds=int(rng.integers(0, cfg.sessions.pause_ms)))
 
 
 def listener_plays(ctx: Context, rng: np.random.Generator) -> list[dict[str, object]]:
     """Every audio play of one listener, day by day in local time, in UTC order."""
-    listener = ctx.listener
-    evening = ctx.sampler.distribution(MODES["evening"])
-    first = [evening.draw(rng) for _ in range(40)]
-    state = State(rotation=first)
+    listener, cfg = ctx.listener, ctx.cfg
+    first_mode = ctx.sampler.distribution(cfg.modes[cfg.rotation.first_mode])
+    state = State(rotation=[first_mode.draw(rng) for _ in range(cfg.rotation.first_tracks)])
+    gap = timedelta(minutes=cfg.sessions.gap_minutes)
     records: list[dict[str, object]] = []
     day = listener.start
-    while day <= END_DATE:
-        if is_active(listener, day, rng):
-            for local_start, slot in plan_day(listener, day, rng):
+    while day <= cfg.end_date:
+        if is_active(ctx, day, rng):
+            for local_start, slot in plan_day(ctx, day, rng):
                 start = local_to_utc(local_start, listener.timezone)
-                if state.last_end is not None and start < state.last_end + SESSION_GAP:
-                    start = state.last_end + SESSION_GAP + timedelta(seconds=int(rng.integers(0, 1200)))
+                if state.last_end is not None and start < state.last_end + gap:
+                    start = state.last_end + gap + timedelta(seconds=int(rng.integers(0, cfg.sessions.gap_jitter_seconds)))
                 records.extend(session_plays(ctx, state, start, slot, day, rng))
         day += timedelta(days=1)
     return records
 
 
-def video_records(ctx: Context, rng: np.random.Generator, day: date) -> list[dict[str, object]]:
+def video_records(ctx: Context, video: VideoHistory, rng: np.random.Generator) -> list[dict[str, object]]:
     """A handful of video plays (music videos and a video podcast) that the audio loader must skip."""
     session = {"shuffle": False, "offline": None, "incognito": False}
-    moment = local_to_utc(datetime.combine(day, time(21, 5)), ctx.listener.timezone)
+    start = datetime.combine(video.day, time()) + timedelta(minutes=video.start)
+    moment = local_to_utc(start, ctx.listener.timezone)
     records = []
-    for n in range(6):
-        record = base_record(ctx, "ios", session)
-        if n < 4:
-            track = ctx.sampler.distribution(MODES["evening"]).draw(rng)
+    for n in range(video.music_videos + video.episodes):
+        record = base_record(ctx, video.platform, session)
+        if n < video.music_videos:
+            track = ctx.sampler.distribution(ctx.cfg.modes[video.mode]).draw(rng)
             fill_item(record, ctx, "discovery", track)
         else:
             fill_item(record, ctx, "episode", ctx.episodes[n])
-        ms = int(rng.integers(3_000, 60_000))
+        ms = int(rng.integers(*video.play_ms))
         moment += timedelta(milliseconds=ms)
         record.update(ts=format_ts(moment), ms_played=ms, reason_start="unknown", reason_end="endplay", skipped=True)
         records.append(record)
-        moment += timedelta(seconds=int(rng.integers(5, 90)))
+        moment += timedelta(seconds=int(rng.integers(*video.pause_seconds)))
     return records
 
 
@@ -745,12 +849,12 @@ def split_files(records: list[dict[str, object]]) -> list[tuple[str, list[dict[s
     return out
 
 
-def overlap_export(files: list[tuple[str, list[dict[str, object]]]], count: int = 20) -> None:
+def overlap_export(files: list[tuple[str, list[dict[str, object]]]], count: int) -> None:
     """Repeat the last records of the first file at the start of the second (a re-requested export).
 
     The loader must drop these exact duplicates (same uri, ts and ms_played) and count them.
     """
-    if len(files) >= 2:
+    if count and len(files) >= 2:
         files[1][1][:0] = [dict(r) for r in files[0][1][-count:]]
 
 
@@ -792,47 +896,49 @@ def listener_entry(listener: Listener) -> dict[str, object]:
     }
 
 
-def make_context(listener: Listener, catalog: Catalog, rng: np.random.Generator) -> Context:
+def make_context(cfg: Personas, listener: Listener, catalog: Catalog, rng: np.random.Generator) -> Context:
     """Scores, samplers and made-up items of one listener."""
-    sampler = Sampler(taste_score(listener, catalog), catalog)
-    return Context(listener, catalog, sampler, off_catalog_pool(rng, set(catalog.track_id)), podcast_pool(rng))
+    sampler = Sampler(taste_score(listener, cfg.taste_model, catalog), catalog)
+    off_catalog = off_catalog_pool(cfg.off_catalog, rng, set(catalog.track_id))
+    return Context(cfg, listener, catalog, sampler, off_catalog, podcast_pool(cfg.podcasts, rng))
 
 
-DUPLICATES_FOR = "demo-ava"
-VIDEO_FOR = "demo-ben"
-
-
-def generate_listener(
-    out: Path, listener: Listener, catalog: Catalog, rng: np.random.Generator, log: Callable[[str], None]
-) -> list[Path]:
+def generate_listener(out: Path, ctx: Context, rng: np.random.Generator, log: Callable[[str], None]) -> list[Path]:
     """Write one listener's export folder; return the files written."""
-    ctx = make_context(listener, catalog, rng)
+    listener = ctx.listener
     records = listener_plays(ctx, rng)
     files = split_files(records)
-    if listener.user_id == DUPLICATES_FOR:
-        overlap_export(files)
+    overlap_export(files, listener.overlap_records)
     folder = out / listener.user_id
     clear_previous(folder)
     written = [write_json(folder / name, rows) for name, rows in files]
-    if listener.user_id == VIDEO_FOR:
-        day = date(2026, 3, 14)
-        written.append(write_json(folder / f"Streaming_History_Video_{day.year}.json", video_records(ctx, rng, day)))
+    if (video := listener.video_history) is not None:
+        name = f"Streaming_History_Video_{video.day.year}.json"
+        written.append(write_json(folder / name, video_records(ctx, video, rng)))
     log(f"{listener.user_id}: {len(records)} plays in {len(files)} audio files")
     return written
 
 
 def generate_demo(
-    out: Path, seed: int = 42, catalog_path: Path = CATALOG_PATH, log: Callable[[str], None] | None = None
+    out: Path,
+    seed: int = 42,
+    catalog_path: Path = CATALOG_PATH,
+    log: Callable[[str], None] | None = None,
+    personas: Path = PERSONAS_PATH,
 ) -> list[Path]:
     """Generate the DEMO exports under `out` and return every file written (listeners.json first).
 
     Layout: `out/listeners.json` and `out/<user_id>/Streaming_History_Audio_<YYYY>_<n>.json` per
-    listener, plus one `Streaming_History_Video_<YYYY>.json` for demo-ben. Same seed, same bytes.
+    listener, plus `Streaming_History_Video_<YYYY>.json` for a listener with video_history. Same seed
+    and personas file, same bytes. Raises PersonasError (naming each bad field) for an invalid file.
     """
+    cfg = load_personas(personas)
     out = Path(out)
     catalog = load_catalog(catalog_path)
-    seeds = np.random.SeedSequence(seed).spawn(len(LISTENERS))
-    written = [write_json(out / "listeners.json", [listener_entry(listener) for listener in LISTENERS])]
-    for listener, child in zip(LISTENERS, seeds, strict=True):
-        written += generate_listener(out, listener, catalog, np.random.default_rng(child), log or (lambda _: None))
+    seeds = np.random.SeedSequence(seed).spawn(len(cfg.listeners))
+    written = [write_json(out / "listeners.json", [listener_entry(listener) for listener in cfg.listeners])]
+    for listener, child in zip(cfg.listeners, seeds, strict=True):
+        rng = np.random.default_rng(child)
+        ctx = make_context(cfg, listener, catalog, rng)
+        written += generate_listener(out, ctx, rng, log or (lambda _: None))
     return written

@@ -1,4 +1,4 @@
-"""Tests of the synthetic DEMO history generator (ingestion/demo.py); no Spark.
+"""Tests of the synthetic DEMO history generator (ingestion/demo.py, data/demo/personas.yml); no Spark.
 
 The demo is what a new user sees first, and later stages are tuned against its patterns, so each
 pattern the brief promises (determinism, export shape, local-time dayparts, skips, noor's streak,
@@ -18,7 +18,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ingestion.demo import CATALOG_PATH, RECORD_KEYS, export_text, generate_demo, local_to_utc
+from ingestion.demo import (
+    CATALOG_PATH,
+    PERSONAS_PATH,
+    RECORD_KEYS,
+    PersonasError,
+    export_text,
+    generate_demo,
+    load_personas,
+    local_to_utc,
+)
 
 TS_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 AUDIO_NAME = re.compile(r"^Streaming_History_Audio_(\d{4})_(\d+)\.json$")
@@ -159,6 +168,55 @@ def test_ts_is_utc_second_precision_with_z(demo_dir: Path) -> None:
             assert TS_PATTERN.match(record["ts"]), record["ts"]
             parsed = datetime.fromisoformat(record["ts"])
             assert parsed.utcoffset().total_seconds() == 0
+
+
+# -------------------------------------------------------------------------------------- personas file
+
+BROKEN_PERSONAS = [
+    # (what the broken file says instead, the field path and complaint the error must name)
+    ("probability: 0.88,", "probabilty: 0.88,", r"listeners\.0\(demo-ava\)\.slots\.0\.probabilty: Extra inputs"),
+    ("probability: 0.88,", "probability: 1.88,", r"listeners\.0\(demo-ava\)\.slots\.0\.probability: .*less than or equal to 1"),
+    ("late_probability: 0.97", "late_probability: 9.7", r"listeners\.2\(demo-noor\)\.final_streak\.late_probability"),
+    ("  replay_probability: 0.35", "  replay_probabilty: 0.35", r"next_item\.replay_probabilty: Extra inputs"),
+    ("{mode: party, days: [sat], probability: 0.4", "{mode: partey, days: [sat], probability: 0.4",
+     r"listeners\.1\(demo-ben\)\.slots\.6\.mode: 'partey' is not one of"),
+    ('start: ["17:20", "18:10"]', "start: [17:20, 18:10]", r"slots\.2\.start\.0: expected a quoted clock time"),
+    ("user_id: demo-noor", "user_id: noor", r"listeners\.2\(noor\)\.user_id: String should match pattern '\^demo-"),
+    ("timezone: Europe/Berlin", "timezone: Europe/Berln", r"listeners\.0\(demo-ava\)\.timezone: 'Europe/Berln' is not an IANA"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("old", "new", "message"), BROKEN_PERSONAS)
+def test_a_broken_personas_file_is_an_error_naming_the_field(tmp_path: Path, old: str, new: str, message: str) -> None:
+    text = PERSONAS_PATH.read_text(encoding="utf-8")
+    assert old in text, "the bundled personas file changed: update the test's search text"
+    broken = tmp_path / "personas.yml"
+    broken.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(PersonasError, match=message) as caught:
+        generate_demo(tmp_path / "out", seed=42, personas=broken)
+    assert str(broken) in str(caught.value)
+    assert not (tmp_path / "out").exists(), "nothing may be written from an invalid personas file"
+
+
+def test_an_unreadable_personas_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(PersonasError, match="cannot read"):
+        load_personas(tmp_path / "missing.yml")
+    (tmp_path / "bad.yml").write_text("listeners: [unclosed", encoding="utf-8")
+    with pytest.raises(PersonasError, match=r"bad\.yml.*line 1"):
+        load_personas(tmp_path / "bad.yml")
+
+
+def test_the_personas_file_drives_the_listeners(tmp_path: Path) -> None:
+    """A persona is data: editing the file (here a name, a zone and a schedule) changes the output."""
+    edited = PERSONAS_PATH.read_text(encoding="utf-8").replace("Ava (demo)", "Ava B. (demo)")
+    path = tmp_path / "personas.yml"
+    path.write_text(edited.replace("Europe/Berlin", "Europe/Lisbon"), encoding="utf-8")
+    personas = load_personas(path)
+    assert [who.user_id for who in personas.listeners] == ["demo-ava", "demo-ben", "demo-noor"]
+    assert personas.listeners[0].slots[0].days == (0, 1, 2, 3, 4) and personas.listeners[0].slots[0].start == (425, 470)
+    generate_demo(tmp_path / "out", seed=42, personas=path)
+    entry = json.loads((tmp_path / "out" / "listeners.json").read_text(encoding="utf-8"))[0]
+    assert entry == entry | {"display_name": "Ava B. (demo)", "timezone": "Europe/Lisbon", "demo": True}
 
 
 def test_export_text_matches_json_indent_two() -> None:
