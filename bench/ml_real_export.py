@@ -1,10 +1,12 @@
 """Preference-model AUC on a REAL Spotify export (../shared/data/history_extended_efrrowini).
 
 Reproduces the numbers in bench/ML_RESULTS.md with the same code the `train` stage runs
-(ml.preference), on matched plays only: the export's track ids, then normalised (title, artist),
-against the TidyTuesday catalog. No Spark needed.
+(ml.preference), on the same input: the export and the TidyTuesday catalog go through the real
+engine (ingest into a throw-away MOODLAKE_HOME, dbt up to gold.fct_plays, whose matching uses the
+export's track ids, then normalised title + artist), and the models read Gold with
+ml.frames.read_plays / read_tracks. A few minutes, most of it Spark + dbt.
 
-    .venv/bin/python bench/ml_real_export.py [--export DIR] [--catalog CSV] [--seeds 10] [--json OUT]
+    .venv/bin/python bench/ml_real_export.py [--export DIR] [--catalog CSV] [--seeds 10] [--json OUT] [--home DIR]
 
 Prints the sample sizes and, per test share (0.25, 0.5) and negative sampling (plain, matched), the
 booster's and the logistic baseline's AUC / PR-AUC for seed 42 and their spread over several seeds
@@ -15,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -25,11 +29,29 @@ from sklearn.metrics import roc_auc_score
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from ml.frames import catalog_frame, plays_from_export  # noqa: E402
 from ml.preference import build_dataset, choose_cutoff, fit_preference  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"
 TIMEZONE = "Asia/Kolkata"  # the listener connects from India (conn_country IN, PROVENANCE.md)
+USER = "efrrowini"
+
+
+def gold_inputs(export: Path, catalog: Path, home: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(plays, tracks) as the train stage reads them, after the real ingest + dbt in `home`."""
+    os.environ["MOODLAKE_HOME"] = str(home)
+    os.environ.pop("MOODLAKE_WAREHOUSE", None)
+    from ml.frames import read_plays, read_tracks
+    from moodlake.core.settings import load_settings
+    from moodlake.core.spark import get_spark
+    from tests.support.ml_fixtures import land_and_build
+
+    settings = load_settings(home=home, shuffle_partitions=1)
+    spark = get_spark(settings)
+    try:
+        land_and_build(spark, settings, [catalog], [(export, USER, TIMEZONE)])
+        return read_plays(spark, user_id=USER), read_tracks(spark)
+    finally:
+        spark.stop()
 
 
 def evaluate(plays: pd.DataFrame, tracks: pd.DataFrame, test_share: float, seeds: list[int]) -> list[dict]:
@@ -54,11 +76,12 @@ def main() -> None:
     parser.add_argument("--catalog", type=Path, default=SHARED / "catalog_tidytuesday_spotify_songs" / "spotify_songs.csv")
     parser.add_argument("--seeds", type=int, default=10, help="seeds 42, 0, 1, ... for the spread")
     parser.add_argument("--json", type=Path, default=None, help="write every row as JSON here")
+    parser.add_argument("--home", type=Path, default=None, help="MOODLAKE_HOME to build in (default: a temp dir)")
     args = parser.parse_args()
 
-    tracks = catalog_frame(args.catalog)
     files = sorted(args.export.glob("Streaming_History_Audio_*.json"))
-    plays = plays_from_export(files, tracks, "efrrowini", TIMEZONE)
+    with tempfile.TemporaryDirectory(prefix="moodlake-bench-ml-") as tmp:
+        plays, tracks = gold_inputs(args.export, args.catalog, (args.home or Path(tmp)).resolve())
     meaningful = plays[~plays["is_short_play"]]
     print(f"export: {len(files)} audio files; matched music plays {len(plays):,} "
           f"({meaningful['track_id'].nunique()} tracks played >= 30 s), catalog {len(tracks):,} tracks")

@@ -1,7 +1,9 @@
 """The feature lists every model shares, so the recommender and the explanations use the same names.
 
 Audio features come from the catalog (``gold.dim_tracks``) and are copied onto plays in
-``gold.fct_plays``; the names here are the Gold column names (docs/CONTRACTS.md).
+``gold.fct_plays``; the names are the Gold column names (docs/CONTRACTS.md). The list itself is the
+project vocabulary (``moodlake.core.vocabulary``: dbt vars ``unit_features`` + ``scaled_features``),
+so ml/ and the dbt macros iterate over the same features in the same order.
 """
 
 from __future__ import annotations
@@ -9,18 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from moodlake.core import vocabulary
+
 #: Spotify audio features as Gold columns (0..1 except loudness in dB and tempo in BPM).
-FEATURES: tuple[str, ...] = (
-    "danceability",
-    "energy",
-    "valence",
-    "acousticness",
-    "instrumentalness",
-    "speechiness",
-    "liveness",
-    "loudness",
-    "tempo",
-)
+FEATURES: tuple[str, ...] = vocabulary.audio_features()
 
 #: What listening modes are clustered on: liveness is left out because it mostly measures the
 #: recording (live vs studio), not what a listener chooses for a moment.

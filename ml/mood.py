@@ -1,7 +1,7 @@
 """Mood model: predict a track's valence x energy quadrant WITHOUT valence and energy as inputs.
 
-The label is a deterministic function of valence and energy (:mod:`ml.mood_rules`, thresholds
-shared with dbt), so feeding either of them in would "predict" the definition. The inputs are the
+The label is Gold's ``mood_quadrant`` column (``gold.dim_tracks``, computed by the dbt macro of the
+same name from valence and energy), so feeding either of them in would "predict" the definition. The inputs are the
 other audio features plus popularity and genre (:data:`ml.features.MOOD_FEATURES`). It is trained
 on the public catalog (not on a listener's Spotify data) and judged by macro-F1 against always
 predicting the majority class.
@@ -20,10 +20,12 @@ from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 from ml.features import MOOD_FEATURES, model_matrix
-from ml.mood_rules import QUADRANTS, mood_quadrant
+from moodlake.core.vocabulary import quadrant_names
 
 MODEL_NAME = "moodlake-mood"
 LEAKING = ("valence", "energy")
+#: The label column, as dbt writes it on gold.dim_tracks (and gold.fct_plays).
+LABEL = "mood_quadrant"
 
 
 @dataclass
@@ -31,7 +33,7 @@ class MoodResult:
     model: HistGradientBoostingClassifier
     macro_f1: float
     baseline_macro_f1: float
-    confusion: np.ndarray  # rows = true QUADRANTS order, columns = predicted
+    confusion: np.ndarray  # rows = true quadrants in the seed's order (quadrant_names()), columns = predicted
     n_train: int
     n_test: int
 
@@ -50,10 +52,15 @@ def mood_inputs(tracks: pd.DataFrame) -> pd.DataFrame:
 
 
 def fit_mood(tracks: pd.DataFrame, seed: int = 42, test_size: float = 0.25) -> MoodResult:
-    """Stratified split of catalog tracks; boosted trees vs the majority-class baseline."""
-    data = tracks.dropna(subset=["valence", "energy", *[f for f in MOOD_FEATURES if f != "genre_code"]])
+    """Stratified split of catalog tracks; boosted trees vs the majority-class baseline.
+
+    ``tracks`` are dim_tracks rows with the Gold ``mood_quadrant`` label (``ml.frames.read_tracks``).
+    """
+    if LABEL not in tracks:
+        raise KeyError(f"the mood model needs Gold's {LABEL!r} column (gold.dim_tracks); got {sorted(tracks.columns)}")
+    data = tracks.dropna(subset=[LABEL, *[f for f in MOOD_FEATURES if f != "genre_code"]])
     data = data.sort_values("track_id")  # same split whatever order the rows arrived in
-    y = mood_quadrant(data["valence"], data["energy"]).to_numpy()
+    y = data[LABEL].astype(str).to_numpy()
     x = mood_inputs(data)
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=test_size, random_state=seed, stratify=y)
     with threadpool_limits(1):
@@ -67,7 +74,7 @@ def fit_mood(tracks: pd.DataFrame, seed: int = 42, test_size: float = 0.25) -> M
         model=model,
         macro_f1=float(f1_score(y_test, pred, average="macro")),
         baseline_macro_f1=float(f1_score(y_test, baseline, average="macro")),
-        confusion=confusion_matrix(y_test, pred, labels=list(QUADRANTS)),
+        confusion=confusion_matrix(y_test, pred, labels=list(quadrant_names())),
         n_train=len(x_train),
         n_test=len(x_test),
     )

@@ -24,7 +24,6 @@ from ml.frames import read_plays, read_tracks
 from ml.modes import K_RANGE, ModeModel, fit_modes, mode_model_name, mode_tables, schedule_sentences
 from ml.mood import MODEL_NAME as MOOD_MODEL_NAME
 from ml.mood import MoodResult, fit_mood
-from ml.mood_rules import QUADRANTS, thresholds
 from ml.preference import (
     NEGATIVE_RATIO,
     TEST_SHARE,
@@ -35,6 +34,7 @@ from ml.preference import (
     train_listener,
 )
 from moodlake.core.settings import Settings
+from moodlake.core.vocabulary import mood_thresholds, quadrant_names
 
 SEED = 42
 
@@ -122,13 +122,14 @@ def train_mood_model(settings: Settings, tracks: pd.DataFrame, seed: int) -> tup
     import mlflow
 
     result = fit_mood(tracks, seed=seed)
-    limits = thresholds()
+    limits = mood_thresholds()
+    quadrants = list(quadrant_names())
     with tracking.run(settings, "mood", run_name="catalog"):
         mlflow.log_params({"features": ",".join(MOOD_FEATURES), "excluded": "valence,energy", "seed": seed,
                            "valence_threshold": limits.valence, "energy_threshold": limits.energy})
         mlflow.log_metrics({k: float(v) for k, v in result.metrics().items()})
-        tracking.log_figures({"confusion_matrix": plots.confusion(result.confusion, list(QUADRANTS), "Mood quadrant (test)")})
-        tracking.log_frame(pd.DataFrame(result.confusion, index=list(QUADRANTS), columns=list(QUADRANTS)).reset_index(),
+        tracking.log_figures({"confusion_matrix": plots.confusion(result.confusion, quadrants, "Mood quadrant (test)")})
+        tracking.log_frame(pd.DataFrame(result.confusion, index=quadrants, columns=quadrants).reset_index(),
                            "confusion_matrix")
         version = tracking.register(result.model, MOOD_MODEL_NAME, model_matrix(tracks.head(5), MOOD_FEATURES))
     return result, version

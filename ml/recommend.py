@@ -298,11 +298,12 @@ def write_recommendations(spark: Any, lists: list[Recommendation], table: str = 
     if not spark.catalog.tableExists(table):
         df.writeTo(table).using("delta").create()
         return len(rows)
-    cond = " or ".join(
-        "(user_id = '{}' and mode = '{}' and context = '{}')".format(*(k.replace("'", "''") for k in key))
-        for key in keys
-    )
-    df.writeTo(table).overwrite(F.expr(cond))
+    # the replaceWhere condition as Columns, not SQL text: user ids and contexts are data
+    cond = None
+    for user_id, mode, context in keys:
+        one = (F.col("user_id") == F.lit(user_id)) & (F.col("mode") == F.lit(mode)) & (F.col("context") == F.lit(context))
+        cond = one if cond is None else cond | one
+    df.writeTo(table).overwrite(cond)
     return len(rows)
 
 

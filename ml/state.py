@@ -10,29 +10,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from moodlake.core.paths import REPO_ROOT
+from ml.features import MODE_FEATURES
+from moodlake.core.vocabulary import daypart_names, project_var
 
-# audio features the recommender compares tracks on (liveness says more about recording than mood)
-MATCH_FEATURES = ("valence", "energy", "danceability", "acousticness", "instrumentalness", "speechiness",
-                  "tempo", "loudness")
-DAYPARTS = ("night", "morning", "afternoon", "evening")
+# audio features the recommender compares tracks on: the listening-mode features (liveness says more
+# about the recording than the mood)
+MATCH_FEATURES: tuple[str, ...] = MODE_FEATURES
+DAYPARTS: tuple[str, ...] = daypart_names()
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-@lru_cache(maxsize=1)
+@cache
 def streak_rules() -> tuple[float, int]:
     """(low-valence threshold, minimum days) from dbt_project.yml vars, the same numbers the marts use."""
-    try:
-        raw = yaml.safe_load((REPO_ROOT / "dbt_project.yml").read_text())["vars"]
-        return float(raw.get("low_valence_threshold", 0.35)), int(raw.get("low_valence_min_days", 3))
-    except (OSError, KeyError, TypeError):
-        return 0.35, 3
+    return float(project_var("low_valence_threshold")), int(project_var("low_valence_min_days"))
 
 
 @dataclass(frozen=True)

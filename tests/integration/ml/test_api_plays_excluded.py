@@ -8,6 +8,7 @@ SCHEMA = "mlapi"
 
 
 def test_models_read_export_plays_but_never_api_plays(spark, ml_plays) -> None:
+    from ml.features import FEATURES
     from ml.frames import read_plays
     from ml.recommend import load_inputs
 
@@ -17,8 +18,7 @@ def test_models_read_export_plays_but_never_api_plays(spark, ml_plays) -> None:
     spark.sql(f"create schema if not exists {SCHEMA}")
     spark.createDataFrame(plays).write.format("delta").mode("overwrite").option(
         "overwriteSchema", "true").saveAsTable(f"{SCHEMA}.fct_plays")
-    tracks = plays[["track_id", "genre", "popularity", "danceability", "energy", "valence", "acousticness",
-                    "instrumentalness", "speechiness", "liveness", "loudness", "tempo"]].drop_duplicates("track_id")
+    tracks = plays[["track_id", "genre", "popularity", *FEATURES]].drop_duplicates("track_id")
     tracks = tracks.rename(columns={"genre": "primary_genre"}).assign(track_name="t", primary_artist_name="a")
     spark.createDataFrame(tracks).write.format("delta").mode("overwrite").option(
         "overwriteSchema", "true").saveAsTable(f"{SCHEMA}.dim_tracks")

@@ -1,7 +1,8 @@
 """Recommender acceptance on real Spark + Delta: demo Gold tables in, gold-shaped lists out.
 
-The demo Gold tables are derived from the generated DEMO exports (tests/support/recommend_demo_gold.py)
-and written as Delta under the `recdemo` schema; everything downstream runs the product code.
+The demo Gold tables are the committed Gold fixture (the real pipeline on the DEMO exports,
+tests/fixtures/gold/) written as Delta under the `recdemo` schema (tests/support/recommend_demo_gold.py);
+everything downstream runs the product code.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ import pytest
 from rich.console import Console
 
 from ml.recommend import Recommender, explain_track, load_inputs, recommend_all, write_recommendations
-from ml.state import compute_state
+from ml.state import MATCH_FEATURES, compute_state
 from tests.support.recommend_demo_gold import write_demo_gold
 
 SCHEMA = "recdemo"
-FEATURE_WORDS = ("valence", "energy", "danceability", "acousticness", "instrumentalness", "speechiness", "tempo",
-                 "loudness")
+FEATURE_WORDS = MATCH_FEATURES
 TABLES = {"plays_table": f"{SCHEMA}.fct_plays", "tracks_table": f"{SCHEMA}.dim_tracks", "ml_schema": SCHEMA}
 
 

@@ -1,28 +1,22 @@
 """The policy's promises on plain pandas inputs (no Spark): state, streaks, bands, caps, contexts.
 
-Inputs are the real generated DEMO histories and the bundled catalog; demo-noor ends on a 21-day
-low-valence run (ingestion/demo.py), demo-ava does not.
+Inputs are the committed Gold fixture (the real pipeline on the DEMO histories and the bundled
+catalog, tests/fixtures/gold/); demo-noor ends on a 21-day low-valence run (ingestion/demo.py),
+demo-ava does not.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
-from ingestion.demo import generate_demo
 from ml.policy import PolicyConfig, feature_scales, reason, score, select, select_in_band
-from ml.state import Context, compute_state, low_valence_streak, mode_profile, parse_context
-from tests.support.recommend_demo_gold import demo_plays, demo_tracks
+from ml.state import MATCH_FEATURES, Context, compute_state, low_valence_streak, mode_profile, parse_context
 
 
 @pytest.fixture(scope="module")
-def frames(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, pd.DataFrame]:
-    demo = tmp_path_factory.mktemp("demo")
-    generate_demo(demo, seed=42)
-    tracks = demo_tracks()
-    return demo_plays(Path(demo), tracks), tracks
+def frames(gold_fixture) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return gold_fixture
 
 
 def test_streak_counts_low_days_back_from_the_last_active_day() -> None:
@@ -88,8 +82,7 @@ def test_reason_names_two_features_and_the_valence_step(frames) -> None:
     row = score(tracks.head(1), state, profile, scales, PolicyConfig()).iloc[0]
     text = reason(row, "coach", state, profile, scales, PolicyConfig(), shap_note="energy +0.10, tempo -0.02")
     assert "Monday morning mode" in text and "above your recent average" in text
-    assert sum(f in text for f in ("danceability", "energy", "acousticness", "instrumentalness", "speechiness",
-                                   "tempo", "loudness", "valence")) >= 2
+    assert sum(f in text for f in MATCH_FEATURES) >= 2
     assert text.endswith("preference model: energy +0.10, tempo -0.02.")
 
 
