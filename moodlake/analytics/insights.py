@@ -15,16 +15,12 @@ from typing import Any
 
 import pandas as pd
 
+from moodlake.core.vocabulary import mood_quadrants
+
 KINDS = ("descriptive", "diagnostic", "predictive", "prescriptive", "cognitive")
 WEEKDAYS = {1: "Monday", 2: "Tuesday", 3: "Wednesday", 4: "Thursday", 5: "Friday", 6: "Saturday", 7: "Sunday"}
 OUTCOME_WORDS = {"skip": "skips", "completion": "completion (share of a track played)", "play_count": "replays (plays per track)"}
 OUTCOME_SUBJECT = {"skip": "Skips", "completion": "Completion", "play_count": "Replays"}
-MOOD_LABELS = {
-    "happy_energetic": "happy & energetic",
-    "calm_content": "calm & content",
-    "tense_angry": "tense & angry",
-    "sad_low": "sad & low",
-}
 MIN_SESSIONS = 5
 
 
@@ -71,6 +67,12 @@ def demo_listeners(spark: Any) -> set[str]:
     if not spark.catalog.tableExists("bronze.listeners"):
         return set()
     return {r["user_id"] for r in spark.table("bronze.listeners").where("is_demo").select("user_id").collect()}
+
+
+def _mood_label(quadrant: str) -> str:
+    """A quadrant as a sentence says it ("happy & energetic"), from the seed dbt uses too."""
+    labels = {q.name: q.label.lower() for q in mood_quadrants()}
+    return labels.get(quadrant, quadrant)
 
 
 def _pct(value: float) -> str:
@@ -141,7 +143,7 @@ def describe_recap(frame: pd.DataFrame) -> list[str]:
         mask = (this_year["category"] == "mood_quadrant") & (this_year["ranked_by"] == "plays") & (this_year["item_key"] == mood)
         mood_rows = this_year[mask]
         share = mood_rows.iloc[0]["plays"] / first["year_plays"] if not mood_rows.empty else float("nan")
-        parts.append(f"mood of the year: {MOOD_LABELS.get(mood, mood)} ({_pct(share)} of plays)")
+        parts.append(f"mood of the year: {_mood_label(mood)} ({_pct(share)} of plays)")
     return ["; ".join(parts) + "."]
 
 

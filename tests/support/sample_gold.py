@@ -13,19 +13,23 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from moodlake.core.vocabulary import audio_features, dayparts, mood_quadrants, mood_thresholds
+
 GENRES = ["pop", "rock", "rap", "edm", "latin", "r&b"]
-DAYPARTS = [(0, "night"), (6, "morning"), (12, "afternoon"), (18, "evening")]
-FEATURES = ["valence", "energy", "danceability", "acousticness", "tempo"]
+DAYPARTS = [(min(part.hours), part.name) for part in dayparts()]
+#: explanation rows name the first three audio features of the shared list
+FEATURES = list(audio_features()[:3])
 
 
 def _quadrant(valence: float, energy: float) -> str:
-    if valence >= 0.5:
-        return "happy_energetic" if energy >= 0.5 else "calm_content"
-    return "tense_angry" if energy >= 0.5 else "sad_low"
+    """The sample track's quadrant from the seed's sides and the dbt vars' thresholds (one definition)."""
+    limits = mood_thresholds()
+    sides = ("high" if valence >= limits.valence else "low", "high" if energy >= limits.energy else "low")
+    return next(q.name for q in mood_quadrants() if (q.valence_side, q.energy_side) == sides)
 
 
 def _daypart(hour: int) -> str:
-    return [name for start, name in DAYPARTS if hour >= start][-1]
+    return next(part.name for part in dayparts() if hour in part.hours)
 
 
 def sample_tables(n_tracks: int = 120, n_plays: int = 1500, seed: int = 7) -> dict[str, list[dict]]:
