@@ -58,12 +58,13 @@ def run_pipeline(home: Path) -> dict[str, Any]:
 def time_dashboards(settings: Settings, repeats: int, spark_counts: dict[str, int], screens: Path) -> dict[str, Any]:
     """Bring up the stack, check Trino's counts against Spark's, render every dashboard, and time
     the SQL the dashboards sent to Trino."""
+    from moodlake.app.serving import serve_stack, stop_stack
     from moodlake.serve import superset, trino
     from moodlake.serve.browser import CHROMIUM, check_dashboards
-    from moodlake.serve.stack import DASHBOARDS, serve, stop
+    from moodlake.serve.stack import DASHBOARDS
 
     t0 = time.perf_counter()
-    serve(settings, console)
+    serve_stack(settings, console)
     startup = time.perf_counter() - t0
     out: dict[str, Any] = {"stack_start_seconds": startup, "dashboards": {}, "queries": [], "counts": {}}
     try:
@@ -102,7 +103,7 @@ def time_dashboards(settings: Settings, repeats: int, spark_counts: dict[str, in
         finally:
             conn.close()
     finally:
-        stop(settings, console)
+        stop_stack(settings, console)
     return out
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 from ingestion.api_tables import (
     AUDIO_FEATURES_SCHEMA,
@@ -67,7 +68,8 @@ class ApiOutcome:
 # ---- watermark -------------------------------------------------------------------------------------
 def read_watermark(spark: SparkSession, user_id: str) -> int | None:
     ensure_api_tables(spark)
-    row = spark.table(WATERMARKS_TABLE).where(f"user_id = '{_sql(user_id)}'").select("after_ms").first()
+    # a Column comparison, not SQL text: the listener id is data, never spliced into a string
+    row = spark.table(WATERMARKS_TABLE).where(F.col("user_id") == F.lit(user_id)).select("after_ms").first()
     return int(row["after_ms"]) if row else None
 
 
@@ -90,10 +92,6 @@ def advance_watermark(spark: SparkSession, user_id: str, newest: str, source: st
         .execute()
     )
     return after
-
-
-def _sql(text: str) -> str:
-    return text.replace("'", "''")
 
 
 # ---- the shared path -------------------------------------------------------------------------------

@@ -9,4 +9,4 @@ if [ ! -x "$VENV_PY" ]; then
   echo "project venv missing: run 'make setup' first" >&2
   exit 1
 fi
-exec "$VENV_PY" -m moodlake.serve.install "$@"
+exec "$VENV_PY" -m moodlake.app.serving install "$@"

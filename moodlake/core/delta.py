@@ -6,6 +6,8 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 
+from moodlake.core.sql import table as quoted_table
+
 SCHEMAS = ("bronze", "silver", "gold", "snapshots", "seeds")
 
 
@@ -36,13 +38,16 @@ def delta_tables(spark: SparkSession) -> list[tuple[str, str]]:
 
 
 def table_info(spark: SparkSession, schema: str, table: str) -> dict[str, Any]:
-    name = f"{schema}.{table}"
-    detail = spark.sql(f"describe detail {name}").select("format", "location").first()
-    version = spark.sql(f"describe history {name} limit 1").select("version").first()
+    """Name, layer, row count, newest Delta version and location (Delta's Python API, no SQL text)."""
+    from delta.tables import DeltaTable
+
+    delta = DeltaTable.forName(spark, quoted_table(schema, table))
+    detail = delta.detail().select("location").first()
+    version = delta.history(1).select("version").first()
     return {
-        "name": name,
+        "name": f"{schema}.{table}",
         "layer": layer_of(schema, table),
-        "rows": spark.table(name).count(),
+        "rows": delta.toDF().count(),
         "version": int(version["version"]) if version else 0,
         "location": str(detail["location"]) if detail else "",
     }

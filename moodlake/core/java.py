@@ -13,10 +13,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from moodlake.core.errors import MoodlakeError
+
 JVM_ROOT = Path("/usr/lib/jvm")
 
 
-class JavaNotFoundError(RuntimeError):
+class JavaNotFoundError(MoodlakeError):
     """No suitable JDK: the message says which version is needed and how to get one."""
 
 

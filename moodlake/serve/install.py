@@ -1,10 +1,10 @@
 """Install everything the serving stack and its browser test need, idempotently.
 
-``python -m moodlake.serve.install`` (what ``serving/install.sh``, ``make serve`` and CI call):
 Debian's Chromium for the dashboard render test (never Playwright's own browser download: this
 machine reaches package registries only) and docker-compose (validates docker-compose.yml offline),
 Trino 476 from Maven Central, the Superset venv from PyPI, and the secret files docker-compose
-reads. A second run downloads nothing.
+reads. A second run downloads nothing. ``serving/install.sh`` runs this through
+``python -m moodlake.app.serving install``, which prints the result.
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
+from dataclasses import dataclass, field
 
-from rich.console import Console
-
-from moodlake.core.settings import Settings, load_settings
+from moodlake.core.settings import Settings
 from moodlake.serve import superset, trino
+from moodlake.serve.procs import Progress
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -33,18 +32,25 @@ def _missing_apt_packages() -> list[str]:
     return missing
 
 
-def install_apt_packages(console: Console) -> bool:
-    """apt-get install what is missing (root only; otherwise say which command to run)."""
+@dataclass
+class InstallResult:
+    """Seconds per step, and the Debian packages still missing (not root: the user runs apt-get)."""
+
+    timings: dict[str, float] = field(default_factory=dict)
+    apt_missing: list[str] = field(default_factory=list)
+
+
+def install_apt_packages() -> list[str]:
+    """apt-get install what is missing (root only); returns what is still missing afterwards."""
     missing = _missing_apt_packages()
     if not missing:
-        return True
+        return []
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        console.print(f"[yellow]Missing for the serving tests: run `sudo apt-get install {' '.join(missing)}`.[/]")
-        return False
+        return missing
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
     subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=env)
-    return not _missing_apt_packages()
+    return _missing_apt_packages()
 
 
 def compose_secrets(settings: Settings) -> None:
@@ -54,26 +60,21 @@ def compose_secrets(settings: Settings) -> None:
         superset.ensure_secret(path)
 
 
-def install_all(settings: Settings, console: Console, browser: bool = True) -> dict[str, float]:
-    timings: dict[str, float] = {}
+def install_all(settings: Settings, progress: Progress | None = None, browser: bool = True) -> InstallResult:
+    """Every prerequisite in order (apt only with ``browser``); ``progress`` hears about downloads."""
+    result = InstallResult()
     settings.ensure_dirs()
-    steps = [("trino", lambda: trino.fetch_trino(settings.cache_dir, console)),
-             ("superset", lambda: superset.install_superset(settings, console)),
+
+    def apt() -> None:
+        result.apt_missing = install_apt_packages()
+
+    steps = [("trino", lambda: trino.fetch_trino(settings.cache_dir, progress)),
+             ("superset", lambda: superset.install_superset(settings, progress)),
              ("secrets", lambda: compose_secrets(settings))]
     if browser:
-        steps.insert(0, ("apt", lambda: install_apt_packages(console)))
+        steps.insert(0, ("apt", apt))
     for name, step in steps:
         t0 = time.monotonic()
         step()
-        timings[name] = time.monotonic() - t0
-    console.print("Serving prerequisites ready: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
-    return timings
-
-
-def main() -> int:
-    install_all(load_settings(), Console(), browser="--no-browser" not in sys.argv)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        result.timings[name] = time.monotonic() - t0
+    return result

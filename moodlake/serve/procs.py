@@ -13,9 +13,20 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from moodlake.core.errors import MoodlakeError
 
-class ServeError(RuntimeError):
+#: How serve functions report a step that takes a while ("Fetching Trino …"); the app layer prints it.
+Progress = Callable[[str], None]
+
+
+class ServeError(MoodlakeError):
     """A server could not be set up or started; the message says why and where the log is."""
+
+
+def report(progress: Progress | None, message: str) -> None:
+    """Send one plain-text progress line to the caller's callback, if it gave one."""
+    if progress is not None:
+        progress(message)
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:

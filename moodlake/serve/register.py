@@ -15,14 +15,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rich.console import Console
+import sqlglot
+from sqlglot import exp
 
 from moodlake.core.settings import Settings
+from moodlake.core.sql import literal
+from moodlake.core.sql import table as sql_table
 from moodlake.serve.trino import CATALOG, connect, s3_options, table_location, warehouse_path
 
 SERVED_SCHEMAS = ("silver", "gold")
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
-_LOCATION = re.compile(r"location = '([^']*)'")
+_LOCATION = re.compile(r"location = '((?:[^']|'')*)'")  # fallback when sqlglot cannot parse the DDL
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,12 @@ class RegistrationResult:
     @property
     def tables(self) -> list[str]:
         return sorted(self.registered + self.relocated + self.unchanged)
+
+    @property
+    def summary(self) -> str:
+        """One line of counts, e.g. for the ``moodlake serve`` output."""
+        return (f"Trino tables: {len(self.registered)} registered, {len(self.relocated)} re-pointed, "
+                f"{len(self.unchanged)} unchanged, {len(self.unregistered)} unregistered")
 
 
 def discover_tables(settings: Settings, schemas: Sequence[str] = SERVED_SCHEMAS) -> list[DeltaTable]:
@@ -90,14 +99,19 @@ def _discover_s3(settings: Settings, schemas: Sequence[str]) -> list[DeltaTable]
     return found
 
 
-def _sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+def _str(value: str) -> str:
+    """A Trino string literal (folder and table names come from the warehouse, i.e. from files)."""
+    return literal(value, dialect="trino")
+
+
+def _name(*parts: str) -> str:
+    """A quoted name in our catalog: ``_name("gold", "x")`` is ``"delta"."gold"."x"``."""
+    return sql_table(CATALOG, *parts, dialect="trino")
 
 
 def register_tables(
     settings: Settings,
     tables: Iterable[DeltaTable] | None = None,
-    console: Console | None = None,
     schemas: Sequence[str] = SERVED_SCHEMAS,
 ) -> RegistrationResult:
     """Register (or re-point) tables in Trino; idempotent.
@@ -105,6 +119,7 @@ def register_tables(
     With ``tables=None`` the warehouse is scanned and registered tables whose folder is gone are
     unregistered (metadata only: ``unregister_table`` never deletes data). With an explicit list
     nothing is unregistered, because a partial list says nothing about the other tables.
+    The result lists what changed (``result.summary`` is a one-line count for the caller to show).
     """
     prune = tables is None
     wanted = list(discover_tables(settings, schemas) if tables is None else tables)
@@ -119,12 +134,12 @@ def register_tables(
 
         target_schemas = sorted({t.schema for t in wanted} | (set(schemas) if prune else set()))
         for schema in target_schemas:
-            run(f"create schema if not exists {CATALOG}.{schema}")
+            run(f"create schema if not exists {_name(schema)}")
         existing: dict[tuple[str, str], str | None] = {}
         for schema in target_schemas:
             rows = run(
-                f"select table_name from {CATALOG}.information_schema.tables "
-                f"where table_schema = {_sql_str(schema)} and table_type = 'BASE TABLE'"
+                f"select table_name from {_name('information_schema', 'tables')} "
+                f"where table_schema = {_str(schema)} and table_type = {_str('BASE TABLE')}"
             )
             for (name,) in rows:
                 existing[(schema, name)] = _location(run, schema, name)
@@ -141,8 +156,8 @@ def register_tables(
             else:
                 result.registered.append(qualified)
             run(
-                f"call {CATALOG}.system.register_table(schema_name => {_sql_str(table.schema)}, "
-                f"table_name => {_sql_str(table.name)}, table_location => {_sql_str(location)})"
+                f"call {_name('system', 'register_table')}(schema_name => {_str(table.schema)}, "
+                f"table_name => {_str(table.name)}, table_location => {_str(location)})"
             )
         if prune:
             keep = {(t.schema, t.name) for t in wanted}
@@ -151,26 +166,31 @@ def register_tables(
                 result.unregistered.append(f"{schema}.{name}")
     finally:
         conn.close()
-    if console:
-        console.print(
-            f"Trino tables: {len(result.registered)} registered, {len(result.relocated)} re-pointed, "
-            f"{len(result.unchanged)} unchanged, {len(result.unregistered)} unregistered"
-        )
     return result
 
 
 def _location(run, schema: str, name: str) -> str | None:  # type: ignore[no-untyped-def]
     """The registered location (None when Trino cannot read the table any more, e.g. folder deleted)."""
     try:
-        ddl = run(f"show create table {CATALOG}.{schema}.{name}")[0][0]
+        ddl = run(f"show create table {_name(schema, name)}")[0][0]
     except Exception:  # the Delta log is gone or unreadable: treat as stale
         return None
-    match = _LOCATION.search(ddl)
-    return match.group(1) if match else None
+    return _ddl_location(ddl)
+
+
+def _ddl_location(ddl: str) -> str | None:
+    """The ``location`` property of Trino's ``show create table`` text, unquoted by sqlglot's parser
+    (a quote in a folder name is ``''`` there)."""
+    try:
+        prop = sqlglot.parse_one(ddl, read="trino").find(exp.LocationProperty)
+    except sqlglot.errors.SqlglotError:
+        match = _LOCATION.search(ddl)
+        return match.group(1).replace("''", "'") if match else None
+    return prop.this.name if prop is not None else None
 
 
 def _unregister(run, schema: str, name: str) -> None:  # type: ignore[no-untyped-def]
     run(
-        f"call {CATALOG}.system.unregister_table(schema_name => {_sql_str(schema)}, "
-        f"table_name => {_sql_str(name)})"
+        f"call {_name('system', 'unregister_table')}(schema_name => {_str(schema)}, "
+        f"table_name => {_str(name)})"
     )

@@ -21,11 +21,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.console import Console
-
 from moodlake.core.paths import REPO_ROOT
 from moodlake.core.settings import Settings
-from moodlake.serve.procs import ServeError, port_in_use, read_pid, tail, terminate, wait_for
+from moodlake.serve.procs import Progress, ServeError, port_in_use, read_pid, report, tail, terminate, wait_for
 
 SUPERSET_PINS = ("apache-superset==6.1.0", "rich", "cachetools", "flask-caching<2.5", "trino")
 ASSETS_DIR = REPO_ROOT / "serving" / "superset" / "assets"
@@ -49,15 +47,14 @@ def _base_python() -> str:
     return found
 
 
-def install_superset(settings: Settings, console: Console | None = None) -> Path:
+def install_superset(settings: Settings, progress: Progress | None = None) -> Path:
     """Create the venv and pip-install the pinned Superset once (≈90 s); later calls are a file check."""
     venv = superset_venv(settings)
     marker = venv / ".moodlake-complete"
     wanted = "\n".join(SUPERSET_PINS) + "\n"
     if marker.exists() and marker.read_text() == wanted and (venv / "bin" / "superset").exists():
         return venv
-    if console:
-        console.print(f"Installing Superset into {venv} (≈90 s, once) …")
+    report(progress, f"Installing Superset into {venv} (≈90 s, once) …")
     if not (venv / "bin" / "python").exists():
         subprocess.run([_base_python(), "-m", "venv", str(venv)], check=True)
     result = subprocess.run(
@@ -169,7 +166,7 @@ def _superset(settings: Settings, *args: str) -> subprocess.CompletedProcess[str
     return subprocess.run([str(exe), *args], capture_output=True, text=True, env=_env(settings), check=False)
 
 
-def initialize(settings: Settings, console: Console | None = None) -> str | None:
+def initialize(settings: Settings, progress: Progress | None = None) -> str | None:
     """db upgrade + admin user + init, once per home. Returns the admin password on that first run only."""
     paths = write_config(settings)
     if paths.initialized.exists():
@@ -182,8 +179,7 @@ def initialize(settings: Settings, console: Console | None = None) -> str | None
         ("roles and permissions", ["init"]),
     ]
     for label, args in steps:
-        if console:
-            console.print(f"Superset: {label} …")
+        report(progress, f"Superset: {label} …")
         result = _superset(settings, *args)
         if result.returncode != 0:
             raise ServeError(f"`superset {args[0]} {args[1] if len(args) > 1 else ''}` failed:\n"
@@ -196,8 +192,11 @@ def trino_uri(settings: Settings) -> str:
     return f"trino://moodlake@127.0.0.1:{settings.trino_port}/delta"
 
 
-def import_assets(settings: Settings, console: Console | None = None, assets: Path = ASSETS_DIR) -> str:
-    """Overwrite-import every YAML asset (Trino must be up: the importer lists its catalogs)."""
+def import_assets(settings: Settings, assets: Path = ASSETS_DIR) -> str:
+    """Overwrite-import every YAML asset (Trino must be up: the importer lists its catalogs).
+
+    Returns the importer's one-line summary (what was imported) for the caller to show.
+    """
     if not (assets / "metadata.yaml").exists():
         raise ServeError(f"No Superset assets in {assets} (metadata.yaml missing).")
     python = superset_venv(settings) / "bin" / "python"
@@ -207,10 +206,7 @@ def import_assets(settings: Settings, console: Console | None = None, assets: Pa
     )
     if result.returncode != 0:
         raise ServeError(f"Superset asset import failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
-    summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "imported"
-    if console:
-        console.print(f"Superset: {summary}")
-    return summary
+    return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "imported"
 
 
 # ---- lifecycle ---------------------------------------------------------------------------------
@@ -230,7 +226,7 @@ def running_pid(settings: Settings) -> int | None:
     return read_pid(superset_paths(settings).pid_file)
 
 
-def start_superset(settings: Settings, console: Console | None = None, timeout: float = 120.0) -> float:
+def start_superset(settings: Settings, progress: Progress | None = None, timeout: float = 120.0) -> float:
     """gunicorn on 127.0.0.1 (no control socket: gunicorn 27 would create ~/.gunicorn); returns seconds."""
     started = time.monotonic()
     paths = superset_paths(settings)
@@ -251,8 +247,7 @@ def start_superset(settings: Settings, console: Console | None = None, timeout: 
             proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     env=_env(settings), cwd=paths.root, start_new_session=True)
         paths.pid_file.write_text(f"{proc.pid}\n")
-    if console:
-        console.print(f"Waiting for Superset on {base_url(settings)} (log: {paths.log}) …")
+    report(progress, f"Waiting for Superset on {base_url(settings)} (log: {paths.log}) …")
     wait_for(lambda: healthy(settings) or running_pid(settings) is None, timeout)
     if not healthy(settings):
         pid = running_pid(settings)

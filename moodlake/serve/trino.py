@@ -27,11 +27,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.console import Console
-
 from moodlake.core.java import trino_java_home
 from moodlake.core.settings import Settings
-from moodlake.serve.procs import ServeError, port_in_use, read_pid, tail, terminate, wait_for
+from moodlake.serve.procs import Progress, ServeError, port_in_use, read_pid, report, tail, terminate, wait_for
 
 TRINO_VERSION = "476"
 TRINO_ARTIFACT = f"io.trino:trino-server:{TRINO_VERSION}:tar.gz"
@@ -56,7 +54,7 @@ def trino_dir(cache_dir: Path) -> Path:
     return cache_dir / f"trino-{TRINO_VERSION}" / f"trino-server-{TRINO_VERSION}"
 
 
-def fetch_trino(cache_dir: Path, console: Console | None = None) -> Path:
+def fetch_trino(cache_dir: Path, progress: Progress | None = None) -> Path:
     """Download (Maven) and unpack Trino once; later calls only check the marker file."""
     target = trino_dir(cache_dir)
     marker = target.parent / ".complete"
@@ -67,15 +65,13 @@ def fetch_trino(cache_dir: Path, console: Console | None = None) -> Path:
         raise ServeError("`mvn` was not found on PATH; install Maven (`apt-get install maven`) to fetch Trino once.")
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        if console:
-            console.print(f"Fetching {TRINO_ARTIFACT} with Maven (≈800 MB, once) …")
+        report(progress, f"Fetching {TRINO_ARTIFACT} with Maven (≈800 MB, once) …")
         cmd = [mvn, "-q", "-B", f"{DEPENDENCY_PLUGIN}:copy", f"-Dartifact={TRINO_ARTIFACT}", f"-DoutputDirectory={tmp}"]
         result = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=tmp)
         archives = list(Path(tmp).glob("*.tar.gz"))
         if result.returncode != 0 or not archives:
             raise ServeError(f"mvn could not fetch {TRINO_ARTIFACT}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
-        if console:
-            console.print("Unpacking Trino (server + delta-lake plugin) …")
+        report(progress, "Unpacking Trino (server + delta-lake plugin) …")
         unpack = Path(tmp) / "unpack"
         _extract(archives[0], unpack)
         if target.exists():
@@ -287,12 +283,12 @@ def running_pid(settings: Settings) -> int | None:
     return read_pid(trino_paths(settings).pid_file)
 
 
-def start_trino(settings: Settings, console: Console | None = None, timeout: float = START_TIMEOUT) -> float:
+def start_trino(settings: Settings, progress: Progress | None = None, timeout: float = START_TIMEOUT) -> float:
     """Start Trino in the background (idempotent) and wait until it accepts queries; returns seconds."""
     started = time.monotonic()
     if running_pid(settings) and is_ready(settings):
         return 0.0
-    install = fetch_trino(settings.cache_dir, console)
+    install = fetch_trino(settings.cache_dir, progress)
     paths = write_config(settings)
     if running_pid(settings) is None and port_in_use(settings.trino_port):
         raise ServeError(
@@ -312,8 +308,7 @@ def start_trino(settings: Settings, console: Console | None = None, timeout: flo
         if result.returncode != 0:
             raise ServeError(f"Trino launcher failed ({result.returncode}): {result.stdout}{result.stderr}\n"
                              f"See {paths.launcher_log} and {paths.server_log}.")
-    if console:
-        console.print(f"Waiting for Trino on {base_url(settings)} (log: {paths.server_log}) …")
+    report(progress, f"Waiting for Trino on {base_url(settings)} (log: {paths.server_log}) …")
 
     def ready_or_dead() -> bool:
         return is_ready(settings) or running_pid(settings) is None

@@ -12,8 +12,6 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from rich.console import Console
-
 from moodlake.core.dbt import DbtOutcome, invoke_dbt
 from moodlake.core.paths import REPO_ROOT
 from moodlake.core.settings import Settings
@@ -33,10 +31,26 @@ def serving_sources(path: Path = SOURCES_FILE) -> list[str]:
     return []
 
 
+def missing_sources(available: Iterable[str]) -> list[str]:
+    """Gold tables the serving views read that are not in ``available`` (their views are skipped)."""
+    have = set(available)
+    return [name for name in serving_sources() if name not in have]
+
+
+def built_views(outcome: DbtOutcome) -> list[str]:
+    """Names of the serving views that dbt-trino built successfully, sorted."""
+    return sorted(re.sub(r"^model\.moodlake\.", "", k) for k, v in outcome.statuses.items()
+                  if k.startswith("model.") and v == "success")
+
+
+def failed_nodes(outcome: DbtOutcome) -> dict[str, str]:
+    """dbt nodes that ended in anything but success/pass, with their status."""
+    return {k: v for k, v in outcome.statuses.items() if v not in ("success", "pass")}
+
+
 def dbt_args(settings: Settings, available: Iterable[str]) -> list[str]:
     """``dbt build`` arguments for the trino target, excluding views over missing Gold tables."""
-    have = set(available)
-    missing = [name for name in serving_sources() if name not in have]
+    missing = missing_sources(available)
     args = [
         "build", "--quiet", "--target", "trino", "--select", "path:models/serving",
         "--target-path", str(settings.home / "dbt" / "target-trino"),
@@ -46,18 +60,9 @@ def dbt_args(settings: Settings, available: Iterable[str]) -> list[str]:
     return args
 
 
-def build_serving_views(settings: Settings, available: Iterable[str], console: Console | None = None) -> DbtOutcome:
-    """Run dbt-trino; ``available`` are the Gold table names registered in Trino."""
-    have = sorted(set(available))
-    missing = [name for name in serving_sources() if name not in have]
-    if console and missing:
-        console.print(f"[yellow]Gold tables not built yet, their views are skipped:[/] {', '.join(missing)}")
-    outcome = invoke_dbt(settings, dbt_args(settings, have))
-    if console:
-        built = sorted(re.sub(r"^model\.moodlake\.", "", k) for k, v in outcome.statuses.items()
-                       if k.startswith("model.") and v == "success")
-        console.print(f"Serving views built: {', '.join(built) or 'none'}")
-        if not outcome.success:
-            failed = {k: v for k, v in outcome.statuses.items() if v not in ("success", "pass")}
-            console.print(f"[red]dbt-trino failed[/]: {outcome.error or failed}")
-    return outcome
+def build_serving_views(settings: Settings, available: Iterable[str]) -> DbtOutcome:
+    """Run dbt-trino; ``available`` are the Gold table names registered in Trino.
+
+    The caller reports the outcome (:func:`built_views`, :func:`failed_nodes`, :func:`missing_sources`).
+    """
+    return invoke_dbt(settings, dbt_args(settings, sorted(set(available))))

@@ -84,3 +84,14 @@ def test_port_in_use_is_reported(tmp_path) -> None:
         busy = load_settings(home=tmp_path, warehouse=None, trino_port=blocker.getsockname()[1])
         with pytest.raises(trino.ServeError, match="already in use"):
             trino.start_trino(busy)
+
+
+def test_sql_helpers_round_trip_in_trino(trino_server, registered) -> None:
+    """What moodlake.core.sql renders (registration builds its statements with it), Trino reads back unchanged."""
+    from moodlake.core.sql import literal, table
+
+    for value in ("it's", "back\\slash'", "Ünïcödé 音楽 😀", "two\nlines", "'; drop table x; --"):
+        assert trino.query(trino_server, f"select {literal(value, dialect='trino')}") == [[value]], value
+    tables = table("delta", "information_schema", "tables", dialect="trino")
+    rows = trino.query(trino_server, f"select count(*) from {tables} where table_schema = {literal('gold', 'trino')}")
+    assert rows[0][0] > 0

@@ -169,3 +169,12 @@ def test_saved_overlapping_polls_load_once_in_any_order(spark, settings, tmp_pat
     [(name, reason)] = info.value.failures
     assert name == str(truncated.resolve()) and "truncated JSON" in reason
     assert landed.count() == before + 4
+
+
+def test_listener_ids_with_quotes_and_backslashes_are_values(spark, settings) -> None:
+    """The watermark lookup compares the id as data: a quote or backslash neither breaks nor widens it."""
+    tricky = "t-api-o'brien\\"
+    assert read_watermark(spark, tricky) is None
+    outcome = ingest_saved_responses(spark, settings, [CHEKOS_A], user=tricky)
+    assert outcome.watermark_ms is not None and read_watermark(spark, tricky) == outcome.watermark_ms
+    assert read_watermark(spark, "t-api-o'brien") is None and read_watermark(spark, "t-api-o") is None
