@@ -25,18 +25,15 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
-
-import typer
-from rich.console import Console
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from moodlake.app.console import make_console  # noqa: E402
 from moodlake.core.settings import Settings, load_settings  # noqa: E402
 
-console = Console()
-app = typer.Typer(add_completion=False)
+console = make_console()
 
 
 def run_pipeline(home: Path) -> dict[str, Any]:
@@ -179,15 +176,8 @@ def write_results(path: Path, info: dict[str, str], runs: list[dict[str, Any]], 
     path.write_text("\n".join(lines) + "\n")
 
 
-@app.command()
-def main(
-    runs: Annotated[int, typer.Option(help="consecutive `moodlake run`s on one fresh home")] = 2,
-    serving: Annotated[bool, typer.Option(help="also time the dashboards through Trino")] = True,
-    repeats: Annotated[int, typer.Option(help="warm re-runs per dashboard statement")] = 5,
-    out: Annotated[Path, typer.Option(help="results file")] = REPO / "bench" / "RESULTS.md",
-    screens: Annotated[Path | None, typer.Option(help="dashboard screenshots (default: in the bench home)")] = None,
-    reuse: Annotated[bool, typer.Option(help="keep the last bench home and its runs; redo only serving")] = False,
-) -> None:
+def main(runs: int = 2, serving: bool = True, repeats: int = 5, out: Path = REPO / "bench" / "RESULTS.md",
+         screens: Path | None = None, reuse: bool = False) -> None:
     """Run the bench in a fresh home and write the Markdown results."""
     from moodlake.serve.procs import free_port
 
@@ -216,5 +206,19 @@ def main(
     console.print(f"results: {out}")
 
 
+def parse_args(argv: list[str] | None = None) -> dict[str, Any]:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--runs", type=int, default=2, help="consecutive `moodlake run`s on one fresh home")
+    parser.add_argument("--serving", action=argparse.BooleanOptionalAction, default=True,
+                        help="also time the dashboards through Trino")
+    parser.add_argument("--repeats", type=int, default=5, help="warm re-runs per dashboard statement")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "RESULTS.md", help="results file")
+    parser.add_argument("--screens", type=Path, default=None, help="dashboard screenshots (default: in the bench home)")
+    parser.add_argument("--reuse", action="store_true", help="keep the last bench home and its runs; redo only serving")
+    return vars(parser.parse_args(argv))
+
+
 if __name__ == "__main__":
-    app()
+    main(**parse_args())
