@@ -10,11 +10,12 @@ Sentences describe the music played; they are for reflection, never a diagnosis.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from moodlake.analytics.coverage import FeatureBase, feature_bases
 from moodlake.core.vocabulary import mood_quadrants
 
 KINDS = ("descriptive", "diagnostic", "predictive", "prescriptive", "cognitive")
@@ -37,6 +38,8 @@ class GoldFrames:
     streaks: pd.DataFrame
     recap: pd.DataFrame
     demo_users: set[str]
+    #: per listener, the share of listening with track-level audio features (empty before coverage exists)
+    bases: dict[str, FeatureBase] = field(default_factory=dict)
 
     @property
     def users(self) -> list[str]:
@@ -59,7 +62,7 @@ def load_gold(spark: Any) -> GoldFrames:
     if missing:
         raise RuntimeError(f"Gold marts missing: {', '.join(missing)}; run `moodlake transform` first")
     frames = {key: spark.table(table).toPandas() for key, table in names.items()}
-    return GoldFrames(**frames, demo_users=demo_listeners(spark))
+    return GoldFrames(**frames, demo_users=demo_listeners(spark), bases=feature_bases(spark))
 
 
 def demo_listeners(spark: Any) -> set[str]:
@@ -244,6 +247,25 @@ def diagnose_feature_gap(frame: pd.DataFrame) -> list[str]:
     ]
 
 
+def with_base(sentence: str, base: FeatureBase | None) -> str:
+    """A sentence built on audio features, ending with the share of listening it rests on."""
+    if base is None:
+        return sentence
+    body = sentence[:-1] if sentence.endswith(".") else sentence
+    return f"{body} ({base.phrase()})."
+
+
+def describe_coverage(base: FeatureBase | None) -> list[str]:
+    """What the audio-feature sentences rest on, said first and plainly."""
+    if base is None or not base.plays:
+        return []
+    return [
+        f"The catalogs give audio features to {_pct(base.minute_share)} of your listening minutes "
+        f"({base.track_level_plays:,} of {base.plays:,} music plays); mood and audio-feature numbers rest on "
+        "those plays, counts and times on all of them."
+    ]
+
+
 def build_insights(gold: GoldFrames, demo: bool) -> dict[str, list[str]]:
     """Sentences for every listener, grouped by analytics type."""
     insights: dict[str, list[str]] = {kind: [] for kind in KINDS}
@@ -253,14 +275,20 @@ def build_insights(gold: GoldFrames, demo: bool) -> dict[str, list[str]]:
         def of(frame: pd.DataFrame, user: str = user) -> pd.DataFrame:
             return frame[frame["user_id"] == user]
 
+        base = gold.bases.get(user)
+
+        def based(sentences: list[str], base: FeatureBase | None = base) -> list[str]:
+            return [with_base(s, base) for s in sentences]
+
         descriptive = (
-            describe_dayparts(of(gold.daypart))
+            describe_coverage(base)
+            + based(describe_dayparts(of(gold.daypart)))
             + describe_rhythm(of(gold.hour_weekday))
-            + describe_recap(of(gold.recap))
-            + describe_genres(of(gold.genre_gap))
-            + describe_streaks(of(gold.daily), of(gold.streaks))
+            + based(describe_recap(of(gold.recap)))
+            + based(describe_genres(of(gold.genre_gap)))
+            + based(describe_streaks(of(gold.daily), of(gold.streaks)))
         )
-        diagnostic = diagnose_correlations(of(gold.correlations)) + diagnose_feature_gap(of(gold.feature_gap))
+        diagnostic = based(diagnose_correlations(of(gold.correlations)) + diagnose_feature_gap(of(gold.feature_gap)))
         insights["descriptive"] += [prefix + s for s in descriptive]
         insights["diagnostic"] += [prefix + s for s in diagnostic]
     return insights

@@ -24,6 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from moodlake.analytics.coverage import coverage as listener_coverage
 from moodlake.analytics.insights import KINDS, WEEKDAYS, GoldFrames, load_gold
 
 KIND_TITLES = {
@@ -44,6 +45,8 @@ figure{margin:0;background:#fff;border:1px solid #e3e3e3;border-radius:6px;paddi
 figure.wide{grid-column:span 2}
 figure img{width:100%;height:auto;display:block} figcaption{font-size:.85em;color:#555;margin-top:4px}
 li{margin:4px 0} .muted{color:#777}
+table.coverage{border-collapse:collapse;background:#fff} table.coverage td,table.coverage th{border:1px solid #e3e3e3;padding:4px 10px}
+table.coverage td+td{text-align:right}
 """
 
 
@@ -164,16 +167,51 @@ def listener_charts(gold: GoldFrames, user: str) -> list[tuple[str, str]]:
     def of(frame: pd.DataFrame) -> pd.DataFrame:
         return frame[frame["user_id"] == user]
 
+    base = gold.bases.get(user)
+    based = f" ({base.phrase()})" if base else ""  # charts built on audio features say what they rest on
     return [
-        ("Hour x weekday: plays by listener-local time", chart_heatmap(of(gold.hour_weekday))),
-        ("Mood over time: weekly mean valence and energy", chart_mood_over_time(of(gold.daily))),
-        ("Genre share vs the catalog", chart_genre_share(of(gold.genre_gap))),
-        ("Feature correlations with skips, completion and replays", chart_correlations(of(gold.correlations))),
-        ("Streak calendar: daily mood, low-valence runs outlined", chart_streak_calendar(of(gold.daily), of(gold.streaks))),
+        ("Hour x weekday: plays by listener-local time (all plays)", chart_heatmap(of(gold.hour_weekday))),
+        (f"Mood over time: weekly mean valence and energy{based}", chart_mood_over_time(of(gold.daily))),
+        (f"Genre share vs the catalog{based}", chart_genre_share(of(gold.genre_gap))),
+        (f"Feature correlations with skips, completion and replays{based}", chart_correlations(of(gold.correlations))),
+        (f"Streak calendar: daily mood, low-valence runs outlined{based}",
+         chart_streak_calendar(of(gold.daily), of(gold.streaks))),
     ]
 
 
-def render_html(insights: dict[str, list[str]], charts: dict[str, list[tuple[str, str]]], demo: bool, generated_at: str) -> str:
+LEVEL_LABELS = {"track_id": "track id", "track_name": "artist + title", "artist": "artist estimate only",
+                "unknown": "unknown"}
+
+
+def coverage_section(listeners: list[dict[str, Any]]) -> list[str]:
+    """Per listener: plays and minutes per match level, and the artists the catalogs miss most."""
+    if not listeners:
+        return []
+    parts = ["<h2 id='coverage'>Coverage: what the catalogs know of your listening</h2>",
+             "<p class='muted'>Audio-feature numbers above rest on the two track levels; counts and times use "
+             "every play.</p>"]
+    for item in listeners:
+        plays, minutes = item["plays"], item["minutes"]
+        rows = "".join(
+            f"<tr><td>{html.escape(label)}</td><td>{item['by_level'][level]:,}</td>"
+            f"<td>{item['by_level'][level] / plays:.1%}</td><td>{item['minutes_by_level'][level]:,.0f}</td>"
+            f"<td>{item['minutes_by_level'][level] / minutes:.1%}</td></tr>"
+            for level, label in LEVEL_LABELS.items() if plays and minutes
+        )
+        parts.append(
+            f"<h3>{html.escape(item['user_id'])}: {plays:,} music plays, {minutes:,.0f} minutes</h3>"
+            "<table class='coverage'><tr><th>matched by</th><th>plays</th><th>share of plays</th><th>minutes</th>"
+            f"<th>share of minutes</th></tr>{rows}</table>"
+        )
+        missing = item["top_unmatched_artists"][:10]
+        if missing:
+            names = ", ".join(f"{html.escape(a['artist_name'])} ({a['minutes']:,.0f} min)" for a in missing)
+            parts.append(f"<p>Most-played artists without track-level features: {names}.</p>")
+    return parts
+
+
+def render_html(insights: dict[str, list[str]], charts: dict[str, list[tuple[str, str]]], demo: bool, generated_at: str,
+                coverage: list[dict[str, Any]] | None = None) -> str:
     """The whole page as one string; every dynamic text is HTML-escaped."""
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
@@ -196,6 +234,7 @@ def render_html(insights: dict[str, list[str]], charts: dict[str, list[tuple[str
             parts.append("<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in sentences) + "</ul>")
         else:
             parts.append("<p class='muted'>Nothing yet: the stage that writes these has not run.</p>")
+    parts += coverage_section(coverage or [])
     for user, figures in charts.items():
         parts.append(f"<h2>Charts: {html.escape(user)}</h2><div class='grid'>")
         for caption, uri in figures:
@@ -212,7 +251,8 @@ def write_report(spark: Any, insights: dict[str, list[str]], demo: bool, out_dir
     gold = load_gold(spark)
     charts = {user: listener_charts(gold, user) for user in gold.users}
     demo = demo or (bool(gold.users) and all(u in gold.demo_users for u in gold.users))
-    page = render_html(insights, charts, demo, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    page = render_html(insights, charts, demo, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                       coverage=listener_coverage(spark))
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "report.html"
     path.write_text(page, encoding="utf-8")

@@ -10,35 +10,25 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 
+from moodlake.analytics.coverage import TRACK_LEVELS
+from moodlake.analytics.coverage import coverage as listener_coverage
 from moodlake.core.delta import delta_tables, table_info
-
-COVERAGE_TABLE = "gold.fct_plays"
 
 
 def coverage(spark: SparkSession) -> dict[str, dict[str, Any]]:
-    """Per listener: share of plays and of minutes that have catalog audio features."""
-    if not spark.catalog.tableExists(COVERAGE_TABLE):
-        return {}
-    rows = spark.sql(
-        f"""
-        select user_id,
-               count(*) as plays,
-               avg(case when has_audio_features then 1.0 else 0.0 end) as matched_play_share,
-               sum(case when has_audio_features then ms_played else 0 end) / greatest(sum(ms_played), 1)
-                   as matched_minute_share
-        from {COVERAGE_TABLE}
-        group by user_id
-        order by user_id
-        """
-    ).collect()
-    return {
-        r["user_id"]: {
-            "plays": int(r["plays"]),
-            "matched_play_share": round(float(r["matched_play_share"]), 4),
-            "matched_minute_share": round(float(r["matched_minute_share"]), 4),
+    """Per listener: plays, the share of plays and of minutes with track-level audio features, and plays
+    per match level (from the Gold coverage mart; empty before the first build)."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in listener_coverage(spark, top=0):
+        track_plays = sum(item["by_level"][level] for level in TRACK_LEVELS)
+        track_minutes = sum(item["minutes_by_level"][level] for level in TRACK_LEVELS)
+        out[item["user_id"]] = {
+            "plays": item["plays"],
+            "matched_play_share": round(track_plays / item["plays"], 4) if item["plays"] else 0.0,
+            "matched_minute_share": round(track_minutes / item["minutes"], 4) if item["minutes"] else 0.0,
+            "by_level": item["by_level"],
         }
-        for r in rows
-    }
+    return out
 
 
 def collect_status(spark: SparkSession) -> dict[str, Any]:
