@@ -4,6 +4,11 @@ The stages are listed explicitly in :data:`STAGES`: each names what it reads and
 by ``moodlake run --help`` and in docs/ARCHITECTURE.md) and is a plain function of the typed
 :class:`RunState`. Stage bodies call the lower layers (ingestion, dbt, analytics, ml), which return
 results; only this module and the console print them.
+
+The terminal gets tables, a progress line per stage (dbt's nodes included) and one line per failure;
+Spark's and the libraries' logs and the traceback of a failed stage go to the log file
+``$MOODLAKE_HOME/logs/moodlake-YYYY-MM-DD.log`` (:func:`moodlake.core.logs.log_path`), which the
+last line of the run names.
 """
 
 from __future__ import annotations
@@ -18,9 +23,12 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.markup import escape
+from rich.progress import Progress
+from rich.rule import Rule
 
 from moodlake.core.errors import StageFailed
+from moodlake.core.logs import log_exception, log_path, stderr_to_log
 from moodlake.core.paths import BUNDLED_CATALOG
 from moodlake.core.settings import Settings
 
@@ -37,6 +45,8 @@ class RunState:
     console: Console
     demo: bool
     summary: Summary = field(default_factory=dict)
+    #: the run's progress display; stages may add their own task to it (dbt's node count)
+    progress: Progress | None = None
 
 
 @dataclass(frozen=True)
@@ -89,13 +99,16 @@ def transform(state: RunState) -> dict[str, Any]:
     and to ``summary.json`` (``silver``), so nothing dropped on the way is silent.
     """
     from moodlake.analytics.silver import silver_summary
-    from moodlake.app.console import print_silver_summary
+    from moodlake.app.console import dbt_progress, print_dbt_outcome, print_silver_summary
     from moodlake.core.dbt import invoke_dbt
 
-    outcome = invoke_dbt(state.settings, ["build"])
+    t0 = time.perf_counter()
+    with dbt_progress(state.console, "dbt build", state.progress) as on_progress:
+        outcome = invoke_dbt(state.settings, ["build"], progress=on_progress)
+    print_dbt_outcome(state.console, "dbt build", outcome, time.perf_counter() - t0)
     if not outcome.success:
-        failed = [k for k, v in outcome.statuses.items() if v not in ("success", "pass")]
-        raise StageFailed(f"dbt build failed: {outcome.error or ', '.join(failed[:10])}")
+        failed = [f"{f.unique_id} ({f.status})" for f in outcome.failures]
+        raise StageFailed(f"dbt build failed: {outcome.error or ', '.join(failed[:10]) or 'see dbt.log'}")
     state.summary["silver"] = silver_summary(state.spark)
     print_silver_summary(state.console, state.summary["silver"])
     return {"nodes": len(outcome.statuses)}
@@ -180,22 +193,26 @@ def write_summary(settings: Settings, summary: Summary) -> Path:
 
 
 def run_pipeline(settings: Settings, demo: bool, console: Console) -> bool:
-    """Run every stage; on failure still write summary.json with what finished, then report."""
+    """Run every stage; on failure still write summary.json with what finished, then report.
+
+    A failed stage shows one line on the terminal; its traceback goes to the log file
+    (``$MOODLAKE_HOME/logs/moodlake-YYYY-MM-DD.log``), as does whatever a library prints to stderr.
+    """
+    from moodlake.app.console import make_progress
     from moodlake.core.spark import get_spark
 
     started = datetime.now(UTC)
     summary: Summary = {"started_at": started.isoformat(), "demo": demo, "stages": {}, "tables": {}}
     ok = True
-    with Progress(
-        SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(),
-        console=console, transient=False,
-    ) as progress:
+    log = log_path(settings)
+    with make_progress(console, transient=True) as progress, stderr_to_log():
         task = progress.add_task("starting Spark", total=len(STAGES) + 1)
         t0 = time.perf_counter()
         spark = get_spark(settings)
         summary["stages"]["spark_start"] = {"seconds": round(time.perf_counter() - t0, 2)}
+        console.print(f"[green]✓[/green] Spark started ({time.perf_counter() - t0:.0f} s)")
         progress.advance(task)
-        state = RunState(settings=settings, spark=spark, console=console, demo=demo, summary=summary)
+        state = RunState(settings=settings, spark=spark, console=console, demo=demo, summary=summary, progress=progress)
         demo_users: set[str] | None = None  # known once ingest has run; read once, when insights appear
         for stage in STAGES:
             progress.update(task, description=stage.name)
@@ -203,11 +220,14 @@ def run_pipeline(settings: Settings, demo: bool, console: Console) -> bool:
             try:
                 info = stage.run(state)
             except Exception as exc:
-                console.print(f"[red]stage {stage.name} failed:[/red] {exc}")
+                log_exception("stage %s failed", stage.name)
+                console.print(f"[red]✗ stage {stage.name} failed:[/red] {escape(str(exc))}")
+                console.print(f"  details and traceback: {log}")
                 summary["stages"][stage.name] = {"seconds": round(time.perf_counter() - t0, 2), "error": str(exc)[:2000]}
                 ok = False
                 break
             summary["stages"][stage.name] = {"seconds": round(time.perf_counter() - t0, 2), **info}
+            console.print(f"[green]✓[/green] {stage.name} ({time.perf_counter() - t0:.0f} s)")
             if summary.get("insights"):  # before the report stage renders them
                 if demo_users is None:
                     from moodlake.analytics.insights import demo_listeners
@@ -218,22 +238,24 @@ def run_pipeline(settings: Settings, demo: bool, console: Console) -> bool:
     summary["tables"] = table_counts(spark)
     summary["finished_at"] = datetime.now(UTC).isoformat()
     path = write_summary(settings, summary)
-    print_run_summary(console, summary, path)
+    print_run_summary(console, summary, path, log)
     return ok
 
 
-def print_run_summary(console: Console, summary: Summary, path: Path) -> None:
+def print_run_summary(console: Console, summary: Summary, path: Path, log: Path | None = None) -> None:
     label = " (DEMO data)" if summary.get("demo") else ""
-    console.rule(f"Moodlake run{label}")
+    console.print(Rule(f"Moodlake run{label}"), width=min(console.width, 100))  # not 400 columns when piped
     for name, stage in summary["stages"].items():
         extra = ", ".join(f"{k}={v}" for k, v in stage.items() if k not in ("seconds", "error"))
-        status = f"[red]FAILED[/red] {stage['error'][:200]}" if "error" in stage else "ok"
-        console.print(f"  {name:<12} {stage['seconds']:>7.1f} s  {status}  {extra}")
+        status = f"[red]FAILED[/red] {escape(stage['error'][:200])}" if "error" in stage else "ok"
+        console.print(f"  {name:<12} {stage['seconds']:>7.1f} s  {status}  {escape(extra)}")
     layers: dict[str, int] = {}
     for name, rows in summary["tables"].items():
         layers[name.split(".")[0]] = layers.get(name.split(".")[0], 0) + rows
     console.print("  rows by schema: " + ", ".join(f"{k} {v:,}" for k, v in sorted(layers.items())))
     for kind, sentences in summary.get("insights", {}).items():
         for sentence in sentences[:3]:
-            console.print(f"  [{kind}] {sentence}")
+            console.print(f"  {escape(f'[{kind}]')} {escape(sentence)}")
     console.print(f"  summary: {path}")
+    if log is not None:
+        console.print(f"  log:     {log}")

@@ -3,6 +3,10 @@
 Static configuration (Delta extensions and catalog, Hive metastore, jars) only counts for whoever
 creates the JVM session, so every entry point calls :func:`get_spark` before anything else;
 dbt-spark's ``method: session`` then reuses this session via ``getOrCreate()``.
+
+The JVM logs nothing to the terminal: log4j2 writes to ``$MOODLAKE_HOME/logs/moodlake-YYYY-MM-DD.log``
+(``moodlake/core/log4j2.properties``), and the JVM's own stdout/stderr go to that file too (see
+:mod:`moodlake.core.logs`).
 """
 
 from __future__ import annotations
@@ -12,9 +16,12 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from moodlake.core.errors import MoodlakeError
 from moodlake.core.jars import delta_jars, s3a_jars
 from moodlake.core.java import spark_java_home
+from moodlake.core.logs import java_log_options, log_path, stream_for_jvm
 from moodlake.core.settings import Settings
+from moodlake.core.sql import identifier, literal
 
 
 def spark_conf(settings: Settings) -> dict[str, str]:
@@ -31,7 +38,9 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.sql.catalogImplementation": "hive",
         "spark.sql.warehouse.dir": settings.warehouse_uri,
         "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={metastore}/metastore_db;create=true",
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={metastore} -Dderby.stream.error.file={metastore}/derby.log",
+        "spark.driver.extraJavaOptions": (
+            f"-Dderby.system.home={metastore} -Dderby.stream.error.file={metastore}/derby.log {java_log_options(settings)}"
+        ),
         "spark.driver.memory": settings.driver_memory,
         "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
         "spark.sql.session.timeZone": "UTC",
@@ -50,6 +59,9 @@ def spark_conf(settings: Settings) -> dict[str, str]:
     if extra.get("spark.jars"):
         # e.g. hadoop-aws for s3a://: added to the Delta jars, never replacing them
         conf["spark.jars"] = f"{conf['spark.jars']},{extra.pop('spark.jars')}"
+    if extra.get("spark.driver.extraJavaOptions"):
+        # user JVM options come after ours (a repeated -D wins), never dropping the metastore and log options
+        conf["spark.driver.extraJavaOptions"] += f" {extra.pop('spark.driver.extraJavaOptions')}"
     conf.update(extra)
     return conf
 
@@ -64,14 +76,46 @@ def get_spark(settings: Settings) -> SparkSession:
     if settings.spark_master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", _python()))
+    conf = spark_conf(settings)
+    _launch_jvm(settings, conf)
     builder = SparkSession.builder
-    for key, value in spark_conf(settings).items():
+    for key, value in conf.items():
         builder = builder.config(key, value)
     spark = builder.enableHiveSupport().getOrCreate()
     spark.sparkContext.setLogLevel(settings.log_level)
     for schema in ("bronze", "silver", "gold"):
-        spark.sql(f"create schema if not exists {schema} location '{settings.warehouse_uri}/{schema}.db'")
+        location = literal(f"{settings.warehouse_uri}/{schema}.db")
+        spark.sql(f"create schema if not exists {identifier(schema)} location {location}")
     return spark
+
+
+def _launch_jvm(settings: Settings, conf: dict[str, str]) -> None:
+    """Start the driver JVM (py4j gateway) with its stdout and stderr appended to the log file.
+
+    pyspark would start it on ``getOrCreate()`` with the terminal as stdout/stderr, where the JVM
+    prints e.g. "WARNING: Using incubator modules" before any log4j configuration applies. Same
+    spark-submit command and conf as pyspark's own launch; a JVM that already runs is kept.
+    """
+    from pyspark import SparkConf, SparkContext
+    from pyspark.errors import PySparkRuntimeError
+    from pyspark.java_gateway import launch_gateway
+
+    if SparkContext._gateway is not None or "PYSPARK_GATEWAY_PORT" in os.environ:
+        return
+    spark_conf_ = SparkConf(loadDefaults=False)
+    for key, value in conf.items():
+        spark_conf_.set(key, value)
+    spark_conf_.set("spark.sql.catalogImplementation", "hive")
+    with stream_for_jvm(settings) as out:
+        try:
+            gateway = launch_gateway(spark_conf_, popen_kwargs={"stdout": out, "stderr": out})
+        except PySparkRuntimeError as exc:
+            raise SparkStartError(f"Spark's JVM did not start ({exc}); its output is in {log_path(settings)}") from exc
+    SparkContext._ensure_initialized(gateway=gateway)
+
+
+class SparkStartError(MoodlakeError):
+    """The driver JVM exited before it was ready; the message names the log file with its output."""
 
 
 def _python() -> str:
@@ -81,8 +125,10 @@ def _python() -> str:
 
 
 def table_location(spark: SparkSession, name: str) -> str:
-    """Storage location of a Delta table, as the metastore knows it."""
-    row = spark.sql(f"describe detail {name}").select("location").first()
+    """Storage location of a Delta table (``name`` like ``gold.fct_plays``), as the metastore knows it."""
+    from delta.tables import DeltaTable
+
+    row = DeltaTable.forName(spark, name).detail().select("location").first()
     return str(row["location"]) if row else ""
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -38,6 +39,37 @@ def test_summary_follows_the_contract(demo_run: dict) -> None:
     silver = summary.get("silver", {})
     assert {r["user_id"] for r in silver.get("plays", [])} == {"demo-ava", "demo-ben", "demo-noor"}
     assert "Silver plays" in demo_run["stdout"]
+
+
+def test_terminal_is_quiet_and_the_log_file_has_the_rest(demo_run: dict) -> None:
+    """Captured (not a TTY): no log4j WARN lines, no traceback, no escape codes; Spark's log lines went
+    to $MOODLAKE_HOME/logs/moodlake-<date>.log, whose path the run prints at the end."""
+    output = (demo_run["home"] / "run1.log").read_text()  # the run's stdout + stderr, as demo_run captured them
+    assert not [line for line in output.splitlines() if re.search(r"\bWARN\b", line)]
+    assert "Traceback" not in output
+    assert "\x1b" not in output
+    logs = sorted((demo_run["home"] / "logs").glob("moodlake-*.log"))
+    assert logs, "the run writes a log file"
+    assert any(f"log:     {path}" in output for path in logs), "the last lines name the log file"
+    text = "\n".join(path.read_text() for path in logs)
+    # log4j2's pattern from moodlake/core/log4j2.properties: Spark's JVM logged here, not nowhere
+    spark_lines = re.findall(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (?:WARN|ERROR|INFO) \w+: ", text, re.MULTILINE)
+    assert spark_lines, "Spark's log lines are in the log file"
+    assert re.search(r"WARN (?:HiveExternalCatalog|NativeCodeLoader|HiveConf|SessionState)", text)
+    assert re.search(r"dbt build: \d+ nodes", output), "dbt reports one summary line instead of its own output"
+    assert (demo_run["home"] / "dbt" / "logs" / "dbt.log").stat().st_size > 0, "dbt's own log still goes to its file"
+
+
+def test_piped_status_table_keeps_one_row_per_line(demo_run: dict) -> None:
+    out = moodlake(demo_run["env"], "status", timeout=900)
+    assert "\x1b" not in out and "…" not in out
+    rows = [[cell.strip() for cell in line.strip().strip("│").split("│")] for line in out.splitlines() if line.startswith("│")]
+    tables = [row for row in rows if len(row) == 5]  # table, layer, rows, version, location
+    assert len(tables) >= 10, out
+    for name, _layer, _rows, _version, location in tables:
+        # the whole location (the longest cell) is on the row's one line, not folded onto the next
+        assert str(demo_run["home"].resolve()) in location, (name, location)
+        assert location.rstrip("/").endswith(name.split(".")[-1]), (name, location)
 
 
 def test_status_lists_every_layer_with_rows(demo_run: dict) -> None:
