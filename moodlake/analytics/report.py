@@ -45,7 +45,8 @@ figure{margin:0;background:#fff;border:1px solid #e3e3e3;border-radius:6px;paddi
 figure.wide{grid-column:span 2}
 figure img{width:100%;height:auto;display:block} figcaption{font-size:.85em;color:#555;margin-top:4px}
 li{margin:4px 0} .muted{color:#777}
-table.coverage{border-collapse:collapse;background:#fff} table.coverage td,table.coverage th{border:1px solid #e3e3e3;padding:4px 10px}
+table.coverage{border-collapse:collapse;background:#fff}
+table.coverage td,table.coverage th{border:1px solid #e3e3e3;padding:4px 10px}
 table.coverage td+td{text-align:right}
 """
 

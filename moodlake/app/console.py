@@ -38,6 +38,12 @@ def make_console(stderr: bool = False) -> Console:
                    soft_wrap=True, highlight=False, emoji=False)
 
 
+def recording_console(width: int = PIPE_WIDTH) -> Console:
+    """A console that keeps what it printed (``export_text()``), plain and wide: for tests and reports."""
+    return Console(record=True, width=width, force_terminal=False, no_color=True, color_system=None,
+                   highlight=False, emoji=False)
+
+
 def make_progress(console: Console, transient: bool = False) -> Progress:
     """Spinner, description, bar and elapsed time on a terminal; disabled (prints nothing) otherwise."""
     return Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(),

@@ -16,12 +16,6 @@ class MoodlakeError(Exception):
     exit_code = 1
 
 
-class UsageError(MoodlakeError):
-    """The command was asked something it cannot do (unknown listener, bad option value)."""
-
-    exit_code = 2
-
-
 class IngestFailed(MoodlakeError):
     """Some files could not be loaded; the others were.
 

@@ -12,7 +12,6 @@ The JVM logs nothing to the terminal: log4j2 writes to ``$MOODLAKE_HOME/logs/moo
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from pyspark.sql import SparkSession
 
@@ -130,16 +129,3 @@ def table_location(spark: SparkSession, name: str) -> str:
 
     row = DeltaTable.forName(spark, name).detail().select("location").first()
     return str(row["location"]) if row else ""
-
-
-def table_exists(spark: SparkSession, name: str) -> bool:
-    return spark.catalog.tableExists(name)
-
-
-def local_path(uri: str) -> Path | None:
-    """A local path for a file: URI or plain path; None for object storage."""
-    if uri.startswith("file:"):
-        return Path(uri.removeprefix("file:"))
-    if "://" in uri:
-        return None
-    return Path(uri)

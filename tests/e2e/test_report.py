@@ -11,8 +11,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from rich.console import Console
 
+from moodlake.app.console import recording_console
 from moodlake.app.pipeline import RunState, insights, report
 from tests.support.marts import LISTENERS, build_gold
 
@@ -25,7 +25,7 @@ NUMBER = re.compile(r"\d")
 @pytest.fixture(scope="module")
 def ctx(spark, settings):
     build_gold(spark, settings)
-    context = RunState(settings=settings, spark=spark, console=Console(), demo=True)
+    context = RunState(settings=settings, spark=spark, console=recording_console(), demo=True)
     context.summary = {"started_at": datetime.now(UTC).isoformat(), "demo": True, "stages": {}, "tables": {}}
     info = insights(context)
     context.summary["stages"]["insights"] = {"seconds": 1.0, **info}

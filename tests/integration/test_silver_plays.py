@@ -13,13 +13,12 @@ import random
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from ingestion.api import ingest_saved_responses
 from ingestion.catalog import ingest_catalog_files
 from ingestion.history import ingest_history_paths
 from moodlake.analytics.silver import silver_summary
-from moodlake.app.console import print_silver_summary
+from moodlake.app.console import print_silver_summary, recording_console
 from moodlake.core.dbt import invoke_dbt
 from tests.conftest import FIXTURES, shared_data
 
@@ -122,6 +121,21 @@ def test_catalog_matching_by_id_then_by_normalised_names(spark, silver) -> None:
     assert api["track_id"] == api["source_track_id"] == "7vqcDtNvoJn5pXhktc8qe8" and api["match_method"] == "none"
 
 
+def test_every_play_has_a_match_level_and_feature_source(spark, silver) -> None:
+    rows = plays(spark, silver["user"])
+    levels = {(r["source"], r["track_name"]): (r["match_level"], r["feature_source"]) for r in rows}
+    catalogs = {r["feature_source"] for r in spark.table("silver.int_tracks_deduplicated").select("feature_source").collect()}
+    by_id = levels[("export_extended", "I Don't Care (with Justin Bieber) - Loud Luxury Remix")]
+    by_name = levels[("export_account", "I Don't Know - Remastered 2011")]
+    assert by_id[0] == "track_id" and by_name[0] == "track_name" and {by_id[1], by_name[1]} <= catalogs
+    assert {level for level, _ in levels.values()} <= {"track_id", "track_name", "artist", "unknown"}
+    for r in rows:
+        track_level = r["match_level"] in ("track_id", "track_name")
+        assert (r["feature_source"] is None) == (r["match_level"] == "unknown")
+        assert (r["feature_source"] == "artist_estimate") == (r["match_level"] == "artist")
+        assert r["has_audio_features"] <= track_level
+
+
 def test_legacy_export_plays_and_listener_default(spark, silver) -> None:
     rows = plays(spark, "fixture-legacy")
     assert [(r["ms_played"], r["is_skipped"], r["platform"].startswith("Android OS")) for r in rows] == [
@@ -140,7 +154,7 @@ def test_incremental_run_removes_an_api_play_once_the_export_has_it(spark, silve
 
 
 def test_summary_prints_counts_and_every_drop_reason(spark, silver) -> None:
-    console = Console(record=True, width=200)
+    console = recording_console(width=200)
     print_silver_summary(console, silver_summary(spark, [silver["user"]]))
     text = console.export_text()
     for expected in ("export_extended", "duplicate_export_record", "seen_in_extended_export", "seen_in_export", "t-silver"):

@@ -10,9 +10,9 @@ import re
 
 import pytest
 import yaml
-from rich.console import Console
 
 from moodlake.app import serving
+from moodlake.app.console import recording_console
 from moodlake.core.dbt import DbtOutcome
 from moodlake.core.paths import REPO_ROOT
 from moodlake.serve.publish import PublishResult
@@ -20,8 +20,8 @@ from moodlake.serve.register import RegistrationResult, _ddl_location
 from moodlake.serve.stack import DASHBOARDS, service_urls
 
 
-def _console() -> Console:
-    return Console(record=True, width=400, color_system=None, force_terminal=False)
+def _console():
+    return recording_console()
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from rich.console import Console
 
 from ml.recommend import Recommender, explain_track, load_inputs, recommend_all, write_recommendations
 from ml.state import MATCH_FEATURES, compute_state
+from moodlake.app.console import recording_console
 from tests.support.recommend_demo_gold import write_demo_gold
 
 SCHEMA = "recdemo"
@@ -59,7 +59,7 @@ def test_json_rows_have_both_scores_and_a_reason_with_two_features(settings, spa
 
     out_table = f"{SCHEMA}.ml_recommendations_cli"
     for mode in ("coach", "mirror"):
-        run_recommend(settings, Console(), "demo-noor", mode, 20, "now", False, True, {**gold, "out_table": out_table})
+        run_recommend(settings, recording_console(), "demo-noor", mode, 20, "now", False, True, {**gold, "out_table": out_table})
         payload = json.loads(capsys.readouterr().out)
         assert "not a diagnosis" in payload["note"]
         assert len(payload["recommendations"]) == 20
