@@ -121,17 +121,22 @@ def _show_api_outcome(spark: object, outcome: object) -> None:
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def transform(ctx: typer.Context) -> None:
     """`dbt build` (or any dbt command: `moodlake transform run -s fct_plays`) in the shared session."""
+    import time
+
     from moodlake.analytics.silver import silver_summary
-    from moodlake.app.console import print_silver_summary
+    from moodlake.app.console import dbt_progress, print_dbt_outcome, print_silver_summary
     from moodlake.core.dbt import invoke_dbt
+    from moodlake.core.logs import stderr_to_log
     from moodlake.core.spark import get_spark
 
     settings = _settings()
-    spark = get_spark(settings)
     args = list(ctx.args) or ["build"]
-    outcome = invoke_dbt(settings, args)
-    if outcome.error:
-        console.print(f"[red]dbt failed:[/red] {outcome.error}")
+    label = f"dbt {args[0]}"
+    t0 = time.perf_counter()
+    with stderr_to_log(), dbt_progress(console, label) as on_progress:
+        spark = get_spark(settings)
+        outcome = invoke_dbt(settings, args, progress=on_progress)
+    print_dbt_outcome(console, label, outcome, time.perf_counter() - t0)
     if outcome.success and args[0] in ("build", "run"):
         print_silver_summary(console, silver_summary(spark))
     raise typer.Exit(0 if outcome.success else 1)
@@ -150,6 +155,24 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="machine-readabl
         typer.echo(json.dumps(data, indent=2))
     else:
         print_status(console, data)
+
+
+@app.command()
+def coverage(
+    user: Annotated[str | None, typer.Option("--user", help="only this listener")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False,
+) -> None:
+    """Per listener: plays and minutes per match level (track id, artist + title, artist, unknown), by year,
+    and the artists and tracks the catalogs miss most."""
+    from moodlake.analytics.coverage import coverage as listener_coverage
+    from moodlake.app.coverage import print_coverage
+    from moodlake.core.spark import get_spark
+
+    listeners = listener_coverage(get_spark(_settings()), user=user)
+    if as_json:
+        typer.echo(json.dumps(listeners, indent=2, ensure_ascii=False))
+    else:
+        print_coverage(console, listeners)
 
 
 @app.command()
@@ -202,15 +225,15 @@ def demo(
 @app.command()
 def serve() -> None:
     """Start Trino (delta catalog over the warehouse) and Superset on 127.0.0.1; print the URLs."""
-    from moodlake.serve.stack import serve as start_stack
+    from moodlake.app.serving import serve_stack
 
-    start_stack(_settings(), console)
+    serve_stack(_settings(), console)
 
 
 @app.command()
 def stop() -> None:
     """Stop the Trino and Superset servers that `moodlake serve` started."""
-    from moodlake.serve.stack import stop as stop_stack
+    from moodlake.app.serving import stop_stack
 
     stop_stack(_settings(), console)
 
@@ -284,11 +307,24 @@ def docs(
 
 
 def main() -> None:
-    """Run the CLI; our own errors print one line (no traceback) and exit with their code."""
+    """Run the CLI; our own errors print one line (no traceback) and exit with their code.
+
+    Logging (Spark's JVM, libraries, warnings, tracebacks) goes to ``$MOODLAKE_HOME/logs/moodlake-YYYY-MM-DD.log``.
+    """
+    from moodlake.core.logs import configure_logging
+
+    try:
+        app_settings = load_settings()
+    except Exception:  # invalid settings: the command itself reports them
+        app_settings = None
+    if app_settings is not None:
+        configure_logging(app_settings)
     try:
         app()
     except MoodlakeError as exc:
-        make_console(stderr=True).print(f"[red]{exc}[/red]")
+        from rich.markup import escape  # messages may quote logs and paths with "[...]" in them
+
+        make_console(stderr=True).print(f"[red]{escape(str(exc))}[/red]")
         raise SystemExit(exc.exit_code) from None
 
 
