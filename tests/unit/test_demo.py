@@ -1,4 +1,4 @@
-"""Tests of the synthetic DEMO history generator (ingestion/demo.py, data/demo/personas.yml); no Spark.
+"""Tests of the synthetic DEMO history generator (ingestion/demo.py, demo_personas.py, data/demo/personas.yml); no Spark.
 
 The demo is what a new user sees first, and later stages are tuned against its patterns, so each
 pattern the brief promises (determinism, export shape, local-time dayparts, skips, noor's streak,
@@ -18,16 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ingestion.demo import (
-    CATALOG_PATH,
-    PERSONAS_PATH,
-    RECORD_KEYS,
-    PersonasError,
-    export_text,
-    generate_demo,
-    load_personas,
-    local_to_utc,
-)
+from ingestion.demo import CATALOG_PATH, RECORD_KEYS, export_text, generate_demo, local_to_utc
+from ingestion.demo_personas import PERSONAS_PATH, PersonasError, load_personas
 
 TS_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 AUDIO_NAME = re.compile(r"^Streaming_History_Audio_(\d{4})_(\d+)\.json$")
