@@ -47,15 +47,34 @@ def setup() -> None:
 
 
 @ingest_app.command("catalog")
-def ingest_catalog(path: Annotated[list[Path], typer.Argument(help="catalog CSV (.csv or .csv.gz)")]) -> None:
-    """Land a track catalog CSV (Kaggle or TidyTuesday layout) in bronze.catalog_tracks."""
-    from ingestion.catalog import ingest_catalog_files
+def ingest_catalog(
+    path: Annotated[
+        list[Path], typer.Argument(help="catalog files (.csv, .csv.gz, .parquet) or folders of files sharing one header")
+    ],
+    name: Annotated[
+        str | None, typer.Option("--name", help="catalog name of every row (default: from the layout, else the file/folder name)")
+    ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="OURS=THEIRS: which of the file's columns holds our field (repeatable)"),
+    ] = None,
+) -> None:
+    """Land track catalogs (Kaggle 114k, TidyTuesday, 2024 genre pull, or any layout with --map) in bronze.catalog_tracks."""
+    from ingestion.catalog import land_sources, resolve_sources
     from moodlake.app.console import print_land_results
     from moodlake.core.spark import get_spark
 
     settings = _settings()
-    results = ingest_catalog_files(get_spark(settings), path)
+    sources = resolve_sources(path, name=name, mapping=map_ or [])  # layout errors come before Spark starts
+    results = land_sources(get_spark(settings), sources)
     print_land_results(console, results)
+    catalogs = sorted({(s.catalog_name, s.layout.name) for s in sources})
+    console.print("catalog: " + ", ".join(f"{c} (layout {layout})" for c, layout in catalogs))
+    console.print(
+        f"{sum(r.input_records for r in results):,} rows: {sum(r.inserted for r in results):,} new in Bronze, "
+        f"{sum(r.already_present for r in results):,} already present, "
+        f"{sum(r.quarantined for r in results):,} quarantined (see bronze.quarantine)"
+    )
 
 
 @ingest_app.command("history")
