@@ -415,3 +415,16 @@ def ingest_catalog_files(
     or its file/folder name); ``mapping`` is our field -> their column (or ``["OURS=THEIRS", ...]``).
     """
     return land_sources(spark, resolve_sources(paths, name, mapping), table, chunk_rows)
+
+
+def ingest_bundled_catalogs(spark: SparkSession, table: str = TABLE) -> list[LandResult]:
+    """Land the catalogs that ship with Moodlake (TidyTuesday, Kaggle 114k); idempotent."""
+    results: list[LandResult] = []
+    for name, path in BUNDLED_CATALOGS:
+        results += ingest_catalog_files(spark, [path], name=name, table=table)
+    return results
+
+
+def has_catalog(spark: SparkSession, table: str = TABLE) -> bool:
+    """Whether any catalog was ever landed (a home with only a listening history has none)."""
+    return spark.catalog.tableExists(table)

@@ -142,8 +142,9 @@ def transform(ctx: typer.Context) -> None:
     """`dbt build` (or any dbt command: `moodlake transform run -s fct_plays`) in the shared session."""
     import time
 
+    from ingestion.catalog import has_catalog, ingest_bundled_catalogs
     from moodlake.analytics.silver import silver_summary
-    from moodlake.app.console import dbt_progress, print_dbt_outcome, print_silver_summary
+    from moodlake.app.console import dbt_progress, print_dbt_outcome, print_land_results, print_silver_summary
     from moodlake.core.dbt import invoke_dbt
     from moodlake.core.logs import stderr_to_log
     from moodlake.core.spark import get_spark
@@ -151,9 +152,14 @@ def transform(ctx: typer.Context) -> None:
     settings = _settings()
     args = list(ctx.args) or ["build"]
     label = f"dbt {args[0]}"
+    with stderr_to_log():
+        spark = get_spark(settings)
+    if args[0] in ("build", "run") and not has_catalog(spark):
+        # a home with only a listening history: the bundled catalogs load on first use, so Gold builds
+        console.print("No track catalog in this home yet: loading the bundled catalogs (TidyTuesday, Kaggle 114k).")
+        print_land_results(console, ingest_bundled_catalogs(spark))
     t0 = time.perf_counter()
     with stderr_to_log(), dbt_progress(console, label) as on_progress:
-        spark = get_spark(settings)
         outcome = invoke_dbt(settings, args, progress=on_progress)
     print_dbt_outcome(console, label, outcome, time.perf_counter() - t0)
     if outcome.success and args[0] in ("build", "run"):

@@ -29,7 +29,6 @@ from rich.rule import Rule
 
 from moodlake.core.errors import StageFailed
 from moodlake.core.logs import log_exception, log_path, stderr_to_log
-from moodlake.core.paths import BUNDLED_CATALOG
 from moodlake.core.settings import Settings
 
 #: What a run's summary holds; the JSON shape is ../shared/contracts/summary.schema.json.
@@ -63,14 +62,34 @@ class Stage:
     run: Callable[[RunState], dict[str, Any]]
 
 
+def ensure_catalog(state: RunState) -> list[Any]:
+    """A home that holds only a listening history gets the bundled catalogs on first use, so Silver and
+    Gold always build (with every play 'unknown' only if a catalog really has nothing for them)."""
+    from ingestion.catalog import has_catalog, ingest_bundled_catalogs
+    from moodlake.app.console import print_land_results
+
+    if has_catalog(state.spark):
+        return []
+    state.console.print("No track catalog in this home yet: loading the bundled catalogs (TidyTuesday, Kaggle 114k).")
+    results = ingest_bundled_catalogs(state.spark)
+    print_land_results(state.console, results)
+    return results
+
+
 def ingest(state: RunState) -> dict[str, Any]:
-    """Land the bundled catalog and the generated DEMO listening histories in Bronze."""
-    from ingestion.catalog import ingest_catalog_files
+    """Land the bundled catalogs (TidyTuesday, Kaggle 114k) and, with --demo, the generated DEMO listening
+    histories in Bronze; without --demo only what a home lacks (the catalogs on first use)."""
+    from ingestion.catalog import ingest_bundled_catalogs
     from ingestion.demo import generate_demo
     from ingestion.history import ingest_history_paths
     from moodlake.app.console import print_land_results
 
-    results = ingest_catalog_files(state.spark, [BUNDLED_CATALOG])
+    if not state.demo:
+        results = ensure_catalog(state)
+        return {"files": len(results), "input_records": sum(r.input_records for r in results),
+                "inserted": sum(r.inserted for r in results), "already_present": sum(r.already_present for r in results),
+                "quarantined": sum(r.quarantined for r in results), "skipped": 0, "listeners": 0}
+    results = ingest_bundled_catalogs(state.spark)
     demo_dir = state.settings.home / "demo"
     generate_demo(demo_dir, seed=42)
     listeners = json.loads((demo_dir / "listeners.json").read_text())
@@ -98,10 +117,13 @@ def transform(state: RunState) -> dict[str, Any]:
     Then the Silver play counts, drop reasons and catalog coverage per listener go to the console
     and to ``summary.json`` (``silver``), so nothing dropped on the way is silent.
     """
+    from moodlake.analytics.coverage import coverage
     from moodlake.analytics.silver import silver_summary
     from moodlake.app.console import dbt_progress, print_dbt_outcome, print_silver_summary
+    from moodlake.app.coverage import print_coverage
     from moodlake.core.dbt import invoke_dbt
 
+    ensure_catalog(state)
     t0 = time.perf_counter()
     with dbt_progress(state.console, "dbt build", state.progress) as on_progress:
         outcome = invoke_dbt(state.settings, ["build"], progress=on_progress)
@@ -111,6 +133,8 @@ def transform(state: RunState) -> dict[str, Any]:
         raise StageFailed(f"dbt build failed: {outcome.error or ', '.join(failed[:10]) or 'see dbt.log'}")
     state.summary["silver"] = silver_summary(state.spark)
     print_silver_summary(state.console, state.summary["silver"])
+    state.summary["coverage"] = coverage(state.spark)
+    print_coverage(state.console, state.summary["coverage"], top=5)
     return {"nodes": len(outcome.statuses)}
 
 
@@ -154,7 +178,7 @@ def report(state: RunState) -> dict[str, Any]:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("ingest", reads=("data/catalog/spotify_songs.csv.gz", "DEMO exports"),
+    Stage("ingest", reads=("data/catalog/ (TidyTuesday, Kaggle 114k)", "DEMO exports"),
           writes=("bronze.catalog_tracks", "bronze.spotify_*", "bronze.listeners", "bronze.quarantine"), run=ingest),
     Stage("transform", reads=("bronze.*",), writes=("silver.*", "gold.dim_*", "gold.fct_*", "gold.mart_*", "snapshots.*"),
           run=transform),

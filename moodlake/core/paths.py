@@ -12,6 +12,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO_ROOT / "dbt_project.yml"
 PROFILES_DIR = REPO_ROOT / "profiles"
 SEEDS_DIR = REPO_ROOT / "seeds"
-#: The bundled TidyTuesday catalog (MIT; see NOTICE); `make run` loads it with the Kaggle 114k (ingestion.catalog.BUNDLED_CATALOGS).
+#: The bundled TidyTuesday catalog (MIT; see NOTICE); the Kaggle 114k is bundled too (ingestion.catalog.BUNDLED_CATALOGS).
 BUNDLED_CATALOG = REPO_ROOT / "data" / "catalog" / "spotify_songs.csv.gz"
 SERVING_ASSETS = REPO_ROOT / "serving" / "superset"
