@@ -71,7 +71,33 @@ DATASETS: dict[str, dict[str, Any]] = {
     "track_scores": {"metrics": {"mean_score": ("AVG(preference_score)", "Mean preference score")}},
     "track_explanations": {"metrics": {"mean_contribution": ("AVG(contribution)", "Mean contribution")}},
     "recommendations": {"dttm": "generated_at", "metrics": {}},
+    # coverage of the matching ladder (gold.mart_listening_coverage / mart_unmatched_top): columns are
+    # spelled out so the YAML is complete even when the assets are built with no Trino running
+    "listening_coverage": {
+        "metrics": {"minutes": ("SUM(minutes)", "Minutes"), "plays": ("SUM(plays)", "Plays")},
+        "columns": {"user_id": "VARCHAR", "local_year": "INTEGER", "match_level": "VARCHAR",
+                    "level_order": "INTEGER", "plays": "INTEGER", "minutes": "DOUBLE",
+                    "plays_with_track_features": "INTEGER", "play_share": "DOUBLE", "minute_share": "DOUBLE",
+                    "year_plays": "INTEGER", "year_minutes": "DOUBLE"},
+    },
+    "unmatched_top": {
+        "metrics": {"minutes": ("SUM(minutes)", "Minutes"), "plays": ("SUM(plays)", "Plays")},
+        "columns": {"user_id": "VARCHAR", "kind": "VARCHAR", "rank": "INTEGER", "artist_name": "VARCHAR",
+                    "track_name": "VARCHAR", "match_level": "VARCHAR", "plays": "INTEGER", "minutes": "DOUBLE"},
+    },
 }
+
+# The matching ladder as people read it, in ladder order. Superset orders a chart's series by name, so
+# the rung number leads the label (as "1 Mon" does for weekdays); the colours go from exact to unknown.
+LADDER = [("track_id", "1 track id", "#1f7a4d"), ("track_name", "2 artist + title", "#74c08f"),
+          ("artist", "3 artist estimate only", "#f0b23e"), ("unknown", "4 unknown", "#a3a8ad")]
+TRACK_LEVEL = "level_order <= 2"  # track_id or track_name: the plays with a catalog TRACK
+COVERAGE_BY_LEVEL = [sql_metric(label, f"SUM(CASE WHEN match_level = '{level}' THEN minutes ELSE 0 END)")
+                     for level, label, _ in LADDER]
+UNMATCHED_LABEL = {"expressionType": "SQL", "label": "covered by",
+                   "sqlExpression": "CASE match_level WHEN 'artist' THEN 'artist estimate' ELSE 'nothing' END"}
+ARTIST = {"expressionType": "SQL", "label": "artist", "sqlExpression": "artist_name"}
+TRACK = {"expressionType": "SQL", "label": "track", "sqlExpression": "track_name"}
 
 # ---- charts: name -> (dataset, viz_type, params) --------------------------------------------
 BAR = {"viz_type": "echarts_timeseries_bar", "orientation": "vertical", "row_limit": 1000, "show_legend": True,
@@ -107,6 +133,22 @@ CHARTS: dict[str, tuple[str, dict[str, Any]]] = {
                               "timeseries_limit_metric": "plays"}),
     "Top tracks": ("plays", {**TABLE, "groupby": ["track_name", "artist_name"], "metrics": ["plays", "minutes"],
                              "timeseries_limit_metric": "minutes"}),
+    "Minutes per year by match level": ("listening_coverage", {
+        **BAR, "x_axis": "local_year", "groupby": [], "metrics": COVERAGE_BY_LEVEL, "stack": "Stack",
+        "xAxisForceCategorical": True, "sort_series_type": "name", "sort_series_ascending": True,
+        "x_axis_title": "year (local time)"}),
+    "Minutes matched to a track": ("listening_coverage", {
+        **BIG, "y_axis_format": ".0%", "subheader": "of minutes: track id or artist + title",
+        "metric": sql_metric("track-level share",
+                             f"SUM(CASE WHEN {TRACK_LEVEL} THEN minutes ELSE 0 END) / NULLIF(SUM(minutes), 0)")}),
+    "Top unmatched artists (minutes)": ("unmatched_top", {
+        **TABLE, "groupby": [ARTIST, UNMATCHED_LABEL], "metrics": ["minutes", "plays"],
+        "timeseries_limit_metric": "minutes", "row_limit": 25, "adhoc_filters": [sql_filter("kind = 'artist'")],
+        "column_config": {"minutes": {"d3NumberFormat": ",.0f"}}}),
+    "Top unmatched tracks (minutes)": ("unmatched_top", {
+        **TABLE, "groupby": [TRACK, ARTIST, UNMATCHED_LABEL], "metrics": ["minutes", "plays"],
+        "timeseries_limit_metric": "minutes", "row_limit": 25, "adhoc_filters": [sql_filter("kind = 'track'")],
+        "column_config": {"minutes": {"d3NumberFormat": ",.0f"}}}),
     # Why
     "Audio features vs how you listen (all day)": ("feature_correlations", {
         **BAR, "x_axis": "feature", "metrics": [sql_metric("r", "AVG(r)")], "groupby": ["outcome"],
@@ -181,10 +223,12 @@ CHARTS: dict[str, tuple[str, dict[str, Any]]] = {
     "Where your suggestions sit on the mood plane": ("recommendations", {
         **BAR, "x_axis": "mode", "metrics": [sql_metric("tracks", "COUNT(*)")], "groupby": ["mood_quadrant"],
         "stack": "Stack"}),
-    "Your mean valence": ("plays", {**BIG, "metric": "mean_valence", "subheader": "you", "y_axis_format": ".2f"}),
+    "Your mean valence": ("plays", {**BIG, "metric": "mean_valence", "subheader": "you (plays with audio features)",
+                                    "y_axis_format": ".2f"}),
     "Catalog mean valence": ("tracks", {**BIG, "metric": "mean_valence", "subheader": "the catalog",
                                         "y_axis_format": ".2f"}),
-    "Your mean energy": ("plays", {**BIG, "metric": "mean_energy", "subheader": "you", "y_axis_format": ".2f"}),
+    "Your mean energy": ("plays", {**BIG, "metric": "mean_energy", "subheader": "you (plays with audio features)",
+                                   "y_axis_format": ".2f"}),
     "Catalog mean energy": ("tracks", {**BIG, "metric": "mean_energy", "subheader": "the catalog",
                                        "y_axis_format": ".2f"}),
     # Year in review
@@ -210,6 +254,47 @@ CHARTS: dict[str, tuple[str, dict[str, Any]]] = {
                                  "stack": "Stack"}),
 }
 
+# Shown titles where they differ from the internal name (the internal name keeps the chart's uuid and file
+# stable): charts that average audio features say on what base, since only plays matched to a catalog TRACK
+# (track id or artist + title) have them.
+TITLES: dict[str, str] = {
+    "Mood over time (weekly)": "Mood over time (weekly, plays with audio features)",
+    "Audio features vs how you listen (all day)": "Audio features vs how you listen (all day, plays with features)",
+    "Skipping vs features by daypart (r)": "Skipping vs features by daypart (r, plays with features)",
+    "Your sound vs the catalog (standard deviations)": "Your sound vs the catalog (SDs, plays with features)",
+}
+_BASE = "Plays with audio features only (matched to a catalog track by id or artist + title)."
+_QUADRANT = "All plays by the mood quadrant of their track; 'unknown' = plays without audio features."
+DESCRIPTIONS: dict[str, str] = {
+    "Mood by daypart": _QUADRANT,
+    "Skip rate by mood": _QUADRANT,
+    "Moods per year": _QUADRANT,
+    "Audio features vs how you listen (all day)": _BASE,
+    "Correlations with 95% intervals": _BASE,
+    "Skipping vs features by daypart (r)": _BASE,
+    "Low-valence streaks": "Days' mean valence over plays with audio features.",
+    "Mood over time (weekly)": _BASE,
+    "Listening modes": "Clustered from plays with audio features.",
+    "Mode centroids": "Clustered from plays with audio features.",
+    "Modes across the week (dominant mode per daypart)": "Clustered from plays with audio features.",
+    "Mode schedule": "Clustered from plays with audio features.",
+    "Your mean valence": _BASE,
+    "Your mean energy": _BASE,
+    "Your sound vs the catalog (standard deviations)": (
+        "You: plays with audio features (matched to a catalog track); the catalog: its tracks."),
+    "Your years": "Mean valence and energy: plays with audio features.",
+    "Minutes per year by match level": (
+        "How each year's minutes were matched to the catalogs: by track id, by artist + title, only to the artist "
+        "(an artist-average estimate, not used by the mood charts), or not at all."),
+    "Minutes matched to a track": "Share of minutes with a catalog track (track id or artist + title).",
+    "Top unmatched artists (minutes)": "Artists of the plays without a track-level match, by minutes.",
+    "Top unmatched tracks (minutes)": "Tracks without a track-level match, by minutes.",
+}
+
+COVERAGE_NOTE = ("**Catalog coverage.** Each play is matched to the catalogs down a ladder: **track id**, then "
+                 "**artist + title**, then an **artist estimate only**, else **unknown**. Mood and audio-feature "
+                 "charts use only plays matched to a track (the first two rungs).")
+
 STREAKS_NOTE = ("Low-valence streaks are runs of days whose music was, on average, low in valence. They describe "
                 "the music, not you, and are here for reflection only.")
 REFLECTION = ("These suggestions help you reflect on your listening. They are not a diagnosis or advice. "
@@ -225,6 +310,9 @@ DASHBOARDS: dict[str, tuple[str, list[list[tuple]]]] = {
         [("When you listen (local hour x weekday)", 12)],
         [("Mood by daypart", 6), ("Genre share (minutes)", 6)],
         [("Top artists", 6), ("Top tracks", 6)],
+        [("#markdown", COVERAGE_NOTE, 12, 10)],
+        [("Minutes per year by match level", 8, 50), ("Minutes matched to a track", 4, 50)],
+        [("Top unmatched artists (minutes)", 5, 55), ("Top unmatched tracks (minutes)", 7, 55)],
     ]),
     "why": ("Why: what goes with your listening", [
         [("Audio features vs how you listen (all day)", 7), ("Skipping vs features by daypart (r)", 5)],
@@ -301,7 +389,7 @@ def build(port: int | None) -> dict[str, int]:
             "table_name": table, "schema": SCHEMA, "catalog": "delta", "main_dttm_col": spec.get("dttm"),
             "uuid": uid("dataset", table), "database_uuid": db_uuid, "version": "1.0.0",
             "cache_timeout": None, "sql": None, "params": None, "template_params": None, "filter_select_enabled": True,
-            "columns": dataset_columns(table, port) or previous.get(table, []),
+            "columns": dataset_columns(table, port) or previous.get(table) or _spec_columns(spec),
             "metrics": [{"metric_name": name, "expression": expr, "verbose_name": label, "metric_type": None}
                         for name, (expr, label) in spec["metrics"].items()],
         })
@@ -309,7 +397,8 @@ def build(port: int | None) -> dict[str, int]:
     for i, (name, (table, params)) in enumerate(CHARTS.items(), start=1):
         chart_ids[name] = i
         dump(ASSETS / "charts" / f"{_slug(name)}.yaml", {
-            "slice_name": name, "description": None, "certified_by": None, "certification_details": None,
+            "slice_name": TITLES.get(name, name), "description": DESCRIPTIONS.get(name), "certified_by": None,
+            "certification_details": None,
             "viz_type": params["viz_type"], "params": {"adhoc_filters": [], **params}, "query_context": None,
             "cache_timeout": None, "uuid": uid("chart", name), "version": "1.0.0",
             "dataset_uuid": uid("dataset", table),
@@ -322,7 +411,8 @@ def build(port: int | None) -> dict[str, int]:
             "metadata": {"color_scheme": "supersetColors", "refresh_frequency": 0, "expanded_slices": {},
                          "timed_refresh_immune_slices": [], "cross_filters_enabled": True,
                          "native_filter_configuration": [_listener_filter(slug, rows, chart_ids)],
-                         "shared_label_colors": [], "color_scheme_domain": []},
+                         "shared_label_colors": [], "color_scheme_domain": [],
+                         "label_colors": {label: colour for _, label, colour in LADDER}},
         })
     return {"datasets": len(DATASETS), "charts": len(CHARTS), "dashboards": len(DASHBOARDS)}
 
@@ -346,6 +436,12 @@ def _listener_filter(slug: str, rows: list[list[tuple]], chart_ids: dict[str, in
         "cascadeParentIds": [], "scope": {"rootPath": ["ROOT_ID"], "excluded": excluded},
         "chartsInScope": [chart_ids[n] for n in names if chart_ids[n] not in excluded], "tabsInScope": [],
     }
+
+
+def _spec_columns(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Columns written in the spec (name -> Trino type), for datasets with no columns read yet."""
+    return [{"column_name": name, "type": type_, "is_dttm": type_.startswith(("TIMESTAMP", "DATE")),
+             "groupby": True, "filterable": True} for name, type_ in spec.get("columns", {}).items()]
 
 
 def _previous_columns() -> dict[str, list[dict[str, Any]]]:
@@ -390,7 +486,7 @@ def _position(title: str, rows: list[list[tuple]], chart_ids: dict[str, int]) ->
                 height = item[2] if len(item) > 2 else (25 if big else 60)
                 pos[node_id] = {"type": "CHART", "id": node_id, "children": [], "parents": parents,
                                 "meta": {"chartId": chart_ids[name], "uuid": uid("chart", name), "width": width,
-                                         "height": height, "sliceName": name}}
+                                         "height": height, "sliceName": TITLES.get(name, name)}}
             pos[row_id]["children"].append(node_id)
     return pos
 

@@ -33,3 +33,42 @@ def test_every_dashboard_renders(superset_stack, screenshots_dir: Path) -> None:
     assert not problems, problems
     assert all(r.charts >= 2 for r in results)
     assert all(Path(r.screenshot).stat().st_size > 20_000 for r in results if r.screenshot)
+
+
+#: the catalog-coverage charts of the overview and what each draws when it rendered
+COVERAGE_CHARTS = {"Minutes per year by match level": "canvas", "Minutes matched to a track": ".header-line",
+                   "Top unmatched artists (minutes)": "table tbody tr", "Top unmatched tracks (minutes)": "table tbody tr"}
+
+
+def test_coverage_charts_render(superset_stack) -> None:
+    """The catalog-coverage rows of the overview draw (stacked bar on its canvas, the big number, the
+    unmatched tables with rows from the sample's artist-level and unknown plays), with no error text."""
+    from moodlake.serve.browser import ARGS, BAD_TEXT, CHROMIUM, _login
+
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (run serving/install.sh)")
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    base = superset.base_url(superset_stack)
+    with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
+        ctx = p.chromium.launch_persistent_context(profile, executable_path=str(CHROMIUM), headless=True, args=ARGS,
+                                                   viewport={"width": 1440, "height": 1000})
+        try:
+            page = ctx.new_page()
+            _login(page, base, superset.ADMIN_USER, superset.admin_password(superset_stack))
+            page.goto(f"{base}/superset/dashboard/listening-overview/?standalone=0", wait_until="networkidle")
+            holders = page.locator(".dashboard-component-chart-holder")
+            texts = {}
+            for title, drawn in COVERAGE_CHARTS.items():
+                holder = holders.filter(has_text=title).first
+                holder.scroll_into_view_if_needed()  # charts below the fold load when they come into view
+                holder.locator(drawn).first.wait_for(state="visible", timeout=90_000)
+                texts[title] = holder.inner_text()
+                assert not [bad for bad in BAD_TEXT if bad in texts[title]], (title, texts[title][:300])
+        finally:
+            ctx.close()
+    assert "%" in texts["Minutes matched to a track"]
+    assert "Unlisted Artist" in texts["Top unmatched artists (minutes)"]  # the sample's unknown plays
+    assert "Rare Cut" in texts["Top unmatched tracks (minutes)"]  # catalog artists' tracks the catalog lacks

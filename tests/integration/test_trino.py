@@ -21,7 +21,8 @@ def test_server_binds_loopback_only(trino_server) -> None:
 
 def test_counts_match_spark(trino_server, registered, spark, sample_gold, gold_dir) -> None:
     assert {f"gold.{name}" for name in sample_gold} <= set(registered.tables)
-    for name in ("fct_plays", "dim_tracks", "fct_sessions", "ml_recommendations"):
+    assert {"mart_listening_coverage", "mart_unmatched_top"} <= set(sample_gold)
+    for name in sample_gold:
         spark_count = spark.read.format("delta").load(str(gold_dir / name)).count()
         (trino_count,), = trino.query(trino_server, f"select count(*) from delta.gold.{name}")
         assert trino_count == spark_count, name
@@ -73,6 +74,26 @@ def test_serving_views_read_gold(trino_server, serving_views, spark, gold_dir) -
     assert plays == spark.read.format("delta").load(str(gold_dir / "fct_plays")).count()
     labels = {row[0] for row in trino.query(trino_server, "select distinct weekday_label from delta.serving.plays")}
     assert labels <= {"1 Mon", "2 Tue", "3 Wed", "4 Thu", "5 Fri", "6 Sat", "7 Sun"}
+
+
+def test_coverage_views_read_gold(trino_server, serving_views, spark, gold_dir) -> None:
+    """The catalog-coverage views: every listener-year has all four rungs, shares add up, tops are 1..20."""
+    assert serving_views.success, serving_views.error or serving_views.statuses
+    for view, mart in (("listening_coverage", "mart_listening_coverage"), ("unmatched_top", "mart_unmatched_top")):
+        (count,), = trino.query(trino_server, f"select count(*) from delta.serving.{view}")
+        assert count == spark.read.format("delta").load(str(gold_dir / mart)).count() > 0, view
+    years = trino.query(trino_server, """
+        select local_year, count(*), array_join(array_agg(match_level order by level_order), ','),
+               round(sum(play_share), 9), round(sum(minute_share), 9), sum(plays), max(year_plays)
+        from delta.serving.listening_coverage group by user_id, local_year""")
+    assert len(years) >= 2
+    for _year, levels, ladder, play_share, minute_share, plays, year_plays in years:
+        assert (levels, ladder) == (4, "track_id,track_name,artist,unknown")
+        assert play_share == minute_share == 1.0 and plays == year_plays
+    tops = trino.query(trino_server, """
+        select kind, min(rank), max(rank), count(*), count(track_name) from delta.serving.unmatched_top
+        group by kind order by kind""")
+    assert tops == [["artist", 1, 20, 20, 0], ["track", 1, 20, 20, 20]]
 
 
 def test_port_in_use_is_reported(tmp_path) -> None:

@@ -19,6 +19,12 @@ GENRES = ["pop", "rock", "rap", "edm", "latin", "r&b"]
 DAYPARTS = [(min(part.hours), part.name) for part in dayparts()]
 #: explanation rows name the first three audio features of the shared list
 FEATURES = list(audio_features()[:3])
+#: the matching ladder's mix in the sample plays (fct_plays.match_level): most plays match a catalog track by
+#: id, some by artist + title, some only to a catalog artist, some to nothing
+MATCH_MIX = {"track_id": 55, "track_name": 10, "artist": 20, "unknown": 15}
+OLDER_MIX = {"track_id": 40, "track_name": 15, "artist": 20, "unknown": 25}
+#: the columns that only a catalog TRACK provides (null for artist and unknown plays, as in fct_plays)
+TRACK_ONLY = ("genre", "valence", "energy", "danceability", "acousticness", "tempo", "mood_quadrant", "completion_ratio")
 
 
 def _quadrant(valence: float, energy: float) -> str:
@@ -32,7 +38,7 @@ def _daypart(hour: int) -> str:
     return next(part.name for part in dayparts() if hour in part.hours)
 
 
-def sample_tables(n_tracks: int = 120, n_plays: int = 1500, seed: int = 7) -> dict[str, list[dict]]:
+def sample_tables(n_tracks: int = 120, n_plays: int = 1500, seed: int = 7, n_earlier: int = 500) -> dict[str, list[dict]]:
     """Rows for dim_tracks, fct_plays and the ML tables (marts are derived in SQL)."""
     rnd = random.Random(seed)
     tracks = []
@@ -50,25 +56,43 @@ def sample_tables(n_tracks: int = 120, n_plays: int = 1500, seed: int = 7) -> di
         })
     start = datetime(2025, 1, 1, tzinfo=UTC)
     plays, session, last = [], 0, start
-    for i in range(n_plays):
-        gap = timedelta(minutes=rnd.choice([3, 3, 4, 4, 5, 45, 180, 600]))
-        played_at = last + gap
-        last = played_at
-        if gap > timedelta(minutes=20):
-            session += 1
+    gaps = [3, 3, 4, 4, 5, 45, 180, 600]
+
+    def play(play_id: str, played_at: datetime, session_id: str, t: dict, ms: int) -> dict:
         local = played_at + timedelta(hours=1)
-        t = tracks[int(rnd.triangular(0, n_tracks - 1, 10))]
-        ms = rnd.randint(20_000, 240_000)
-        plays.append({
-            "user_id": "demo", "play_id": f"p{i:05d}", "played_at": played_at.replace(tzinfo=None),
+        return {
+            "user_id": "demo", "play_id": play_id, "played_at": played_at.replace(tzinfo=None),
             "played_at_local": local.replace(tzinfo=None), "local_date": local.date(),
             "local_hour": local.hour, "local_weekday": local.isoweekday(), "daypart": _daypart(local.hour),
             "track_id": t["track_id"], "track_name": t["track_name"], "artist_name": t["primary_artist_name"],
             "genre": t["primary_genre"], "ms_played": ms, "completion_ratio": round(min(ms / 200_000, 1.0), 3),
             "is_skipped": ms < 30_000, "valence": t["valence"], "energy": t["energy"],
             "danceability": t["danceability"], "acousticness": t["acousticness"], "tempo": t["tempo"],
-            "mood_quadrant": t["mood_quadrant"], "session_id": f"s{session:04d}",
-        })
+            "mood_quadrant": t["mood_quadrant"], "session_id": session_id,
+        }
+
+    ladder = random.Random(seed + 1)  # its own stream: the matched plays stay as they were before the ladder
+    for i in range(n_plays):
+        gap = timedelta(minutes=rnd.choice(gaps))
+        played_at = last + gap
+        last = played_at
+        if gap > timedelta(minutes=20):
+            session += 1
+        t = tracks[int(rnd.triangular(0, n_tracks - 1, 10))]
+        ms = rnd.randint(20_000, 240_000)
+        plays.append(play(f"p{i:05d}", played_at, f"s{session:04d}", t, ms))
+        plays[-1].update(_match(plays[-1], ladder))
+    # the late-2024 plays before them (an older export: more plays the catalogs miss), so coverage has two years
+    older = random.Random(seed + 2)
+    first, session = start, 0
+    for i in range(n_earlier):
+        gap = timedelta(minutes=older.choice(gaps))
+        first -= gap
+        if gap > timedelta(minutes=20):
+            session += 1
+        t = tracks[int(older.triangular(0, n_tracks - 1, 10))]
+        plays.append(play(f"e{i:05d}", first, f"e{session:04d}", t, older.randint(20_000, 240_000)))
+        plays[-1].update(_match(plays[-1], ladder, OLDER_MIX))
     modes = [
         {"user_id": "demo", "mode_id": k, "mode_name": name, "valence": v, "energy": e,
          "danceability": d, "acousticness": a, "tempo": tp, "share_of_plays": s}
@@ -117,6 +141,19 @@ def sample_tables(n_tracks: int = 120, n_plays: int = 1500, seed: int = 7) -> di
             "ml_track_scores": scores, "ml_track_explanations": explanations, "ml_recommendations": recs}
 
 
+def _match(play: dict, rnd: random.Random, mix: dict[str, int] = MATCH_MIX) -> dict:
+    """match_level and what it implies: artist-level plays are catalog artists' tracks the catalog lacks,
+    unknown plays are artists it lacks altogether; neither has a catalog track, so no features or genre."""
+    level = rnd.choices(list(mix), weights=list(mix.values()))[0]
+    if level in ("track_id", "track_name"):
+        return {"match_level": level, "has_audio_features": True}
+    song = int(rnd.triangular(0, 60, 0))  # skewed, so the unmatched top lists have a clear head
+    artist = f"Artist {song % 25}" if level == "artist" else f"Unlisted Artist {song % 15}"
+    return {"match_level": level, "has_audio_features": False, "track_id": f"x{level[0]}{song:03d}",
+            "track_name": f"{'Rare Cut' if level == 'artist' else 'Lost Song'} {song}", "artist_name": artist,
+            **dict.fromkeys(TRACK_ONLY)}
+
+
 _FEATURE_STACK = ("stack(5, 'valence', valence, 'energy', energy, 'danceability', danceability, "
                   "'acousticness', acousticness, 'tempo', tempo) as (feature, value)")
 
@@ -139,7 +176,7 @@ MART_SQL = {
         from gold.fct_plays group by user_id, daypart""",
     "mart_feature_correlations": f"""
         with p as (select user_id, daypart, completion_ratio, case when is_skipped then 1.0 else 0.0 end as skipped,
-                          {_FEATURE_STACK} from gold.fct_plays),
+                          {_FEATURE_STACK} from gold.fct_plays where has_audio_features),
              s as (select user_id, daypart as scope, feature, value, completion_ratio, skipped from p
                    union all select user_id, 'all', feature, value, completion_ratio, skipped from p),
              o as (select user_id, scope, feature, 'completion' as outcome, value, completion_ratio as y from s
@@ -158,7 +195,8 @@ MART_SQL = {
         from mine join world using (genre)""",
     "mart_feature_gap": f"""
         with u as (select user_id, feature, count(*) as n_plays, avg(value) as user_mean
-                   from (select user_id, {_FEATURE_STACK} from gold.fct_plays) group by user_id, feature),
+                   from (select user_id, {_FEATURE_STACK} from gold.fct_plays where has_audio_features)
+                   group by user_id, feature),
              c as (select feature, avg(value) as catalog_mean, stddev(value) as catalog_stddev
                    from (select {_FEATURE_STACK} from gold.dim_tracks) group by feature)
         select u.user_id, u.feature, cast(u.n_plays as int) as n_plays, u.user_mean, c.catalog_mean,
@@ -204,7 +242,50 @@ MART_SQL = {
                y.year_mean_energy, y.mood_of_the_year
         from ranked r join years y on r.user_id = y.user_id and r.recap_year = y.recap_year
         where r.item_rank <= 10""",
+    "mart_listening_coverage": """
+        with levels as (select * from values ('track_id', 1), ('track_name', 2), ('artist', 3), ('unknown', 4)
+                        as levels (match_level, level_order)),
+             totals as (select user_id, year(local_date) as local_year, match_level, count(*) as plays,
+                               sum(ms_played) as ms_played, count_if(has_audio_features) as plays_with_track_features
+                        from gold.fct_plays group by 1, 2, 3),
+             years as (select user_id, local_year, sum(plays) as year_plays, sum(ms_played) as year_ms_played
+                       from totals group by 1, 2)
+        select y.user_id, cast(y.local_year as int) as local_year, l.match_level, cast(l.level_order as int) as level_order,
+               cast(coalesce(t.plays, 0) as int) as plays, cast(coalesce(t.ms_played, 0) / 60000.0 as double) as minutes,
+               cast(coalesce(t.plays_with_track_features, 0) as int) as plays_with_track_features,
+               cast(coalesce(t.plays, 0) / y.year_plays as double) as play_share,
+               cast(coalesce(t.ms_played, 0) / nullif(y.year_ms_played, 0) as double) as minute_share,
+               cast(y.year_plays as int) as year_plays, cast(y.year_ms_played / 60000.0 as double) as year_minutes
+        from years y cross join levels l
+        left join totals t on y.user_id = t.user_id and y.local_year = t.local_year and l.match_level = t.match_level""",
+    "mart_unmatched_top": """
+        with p as (select * from gold.fct_plays where match_level in ('artist', 'unknown')),
+             items as (
+                 select user_id, 'artist' as kind, lower(artist_name) as item_key, mode(artist_name) as artist_name,
+                        cast(null as string) as track_name, max(match_level) as match_level, count(*) as plays,
+                        sum(ms_played) / 60000.0 as minutes
+                 from p group by user_id, lower(artist_name)
+                 union all
+                 select user_id, 'track', concat_ws(' - ', lower(artist_name), lower(track_name)), mode(artist_name),
+                        mode(track_name), max(match_level), count(*), sum(ms_played) / 60000.0
+                 from p group by user_id, lower(artist_name), lower(track_name)),
+             ranked as (select *, row_number() over (partition by user_id, kind
+                                                     order by minutes desc, plays desc, item_key) as item_rank
+                        from items)
+        select user_id, kind, cast(item_rank as int) as rank, artist_name, track_name, match_level,
+               cast(plays as int) as plays, cast(minutes as double) as minutes
+        from ranked where item_rank <= 20""",
 }
+
+
+def _nan_to_null(df):  # type: ignore[no-untyped-def]
+    """pandas holds a missing float as NaN; Gold holds null (the features of plays without a track)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import DoubleType, FloatType
+
+    return df.select([
+        F.when(~F.isnan(f.name), F.col(f.name)).alias(f.name) if isinstance(f.dataType, DoubleType | FloatType)
+        else F.col(f.name) for f in df.schema.fields])
 
 
 def write_sample_gold(spark: SparkSession, warehouse: Path, only: list[str] | None = None) -> list[str]:
@@ -224,7 +305,7 @@ def write_sample_gold(spark: SparkSession, warehouse: Path, only: list[str] | No
 
     for name, rows in sample_tables().items():
         if only is None or name in only:
-            save(spark.createDataFrame(pd.DataFrame(rows)), name)
+            save(_nan_to_null(spark.createDataFrame(pd.DataFrame(rows))), name)
     for name, sql in MART_SQL.items():
         if only is None or name in only:
             for table in ("fct_plays", "dim_tracks"):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import yaml
 
 from moodlake.core.paths import REPO_ROOT
@@ -58,3 +61,47 @@ def test_serving_views_read_only_declared_sources() -> None:
         text = sql.read_text()
         assert "target.name == 'trino'" in text, sql.name
         assert "ref(" not in text, sql.name
+
+
+def test_coverage_views_follow_their_gold_tables(tmp_path) -> None:
+    """The coverage views are declared like the others, so an older home without those marts skips them."""
+    settings = load_settings(home=tmp_path)
+    sources = serving_sources()
+    assert {"mart_listening_coverage", "mart_unmatched_top"} <= set(sources)
+    for view, mart in (("listening_coverage", "mart_listening_coverage"), ("unmatched_top", "mart_unmatched_top")):
+        assert f"source('gold_delta', '{mart}')" in (REPO_ROOT / "models" / "serving" / f"{view}.sql").read_text()
+    older = [name for name in sources if not name.startswith(("mart_listening_coverage", "mart_unmatched_top"))]
+    args = dbt_args(settings, older)
+    excluded = args[args.index("--exclude") + 1:]
+    assert excluded == [f"source:{SOURCE_NAME}.mart_listening_coverage+", f"source:{SOURCE_NAME}.mart_unmatched_top+"]
+
+
+def test_coverage_charts_on_the_overview() -> None:
+    """The overview shows the ladder with human labels in ladder order and the unmatched tops."""
+    charts = {c["slice_name"]: c for c in _load("charts")}
+    overview = next(d for d in _load("dashboards") if d["slug"] == "listening-overview")
+    names = {n["meta"]["sliceName"] for n in overview["position"].values() if isinstance(n, dict) and n.get("type") == "CHART"}
+    assert {"Minutes per year by match level", "Minutes matched to a track", "Top unmatched artists (minutes)",
+            "Top unmatched tracks (minutes)"} <= names
+    bar = charts["Minutes per year by match level"]["params"]
+    labels = [m["label"] for m in bar["metrics"]]
+    assert labels == ["1 track id", "2 artist + title", "3 artist estimate only", "4 unknown"]
+    assert bar["stack"] and bar["sort_series_type"] == "name" and bar["sort_series_ascending"]
+    assert labels == sorted(labels) and not any(code in " ".join(labels) for code in ("track_id", "track_name"))
+    assert set(overview["metadata"]["label_colors"]) == set(labels)
+
+
+def test_audio_feature_charts_state_their_base() -> None:
+    """Charts on the listener's audio features say they cover only plays with features (title, subheader or
+    description): plays matched only to an artist, or not at all, have none."""
+    tables = {d["uuid"]: d["table_name"] for d in _load("datasets")}
+    on_features = {"feature_correlations", "daily_mood", "feature_gap", "listening_modes", "mode_schedule",
+                   "low_valence_streaks"}
+    checked = 0
+    for chart in _load("charts"):
+        table, params = tables[chart["dataset_uuid"]], json.dumps(chart["params"])
+        if table in on_features or (table in ("plays", "yearly_recap") and re.search(r"valence|energy|mood_quadrant", params)):
+            said = " ".join(str(x) for x in (chart["slice_name"], chart["params"].get("subheader"), chart["description"]))
+            assert re.search(r"(audio features|with features)", said), chart["slice_name"]
+            checked += 1
+    assert checked >= 12
