@@ -1,95 +1,73 @@
 {{ config(materialized='table') }}
 
+{#- One row per track id over every catalog. The features, names and popularity are the winning
+    catalog's row (int_catalog_tracks_ranked, catalog_rank = 1: most non-null audio features, then the
+    newest load, then catalog_name ascending), named in `feature_source`; nothing is averaged across
+    catalogs. `genres` is the union of every catalog's genres for the id; `primary_genre` is the winning
+    catalog's most frequent genre for it. Disagreements between catalogs: int_catalog_conflicts. -#}
+
 with
 
-catalog_rows as (
+ranked as (
 
-    select * from {{ ref('stg_kaggle__catalog_tracks') }}
+    select * from {{ ref('int_catalog_tracks_ranked') }}
 
 ),
 
-genre_counts as (
+across_catalogs as (
 
     select
         track_id,
-        genre,
-        count(*) as genre_rows
-    from catalog_rows
-    where genre is not null
-    group by track_id, genre
-
-),
-
-genre_ranked as (
-
-    select
-        *,
-        row_number() over (partition by track_id order by genre_rows desc, genre asc) as genre_rank
-    from genre_counts
-
-),
-
-genres as (
-
-    select
-        track_id,
-        sort_array(collect_list(genre)) as genres,
-        max(case when genre_rank = 1 then genre end) as primary_genre
-    from genre_ranked
+        sort_array(array_distinct(flatten(collect_list(genres)))) as genres,
+        sort_array(array_distinct(flatten(collect_list(artist_genres)))) as artist_genres,
+        sort_array(collect_list(catalog_name)) as catalog_names
+    from ranked
     group by track_id
 
 ),
 
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by track_id
-            order by ingested_at desc, record_hash asc
-        ) as row_rank
-    from catalog_rows
-
-),
-
-latest as (
+winners as (
 
     select * from ranked
-    where row_rank = 1
+    where catalog_rank = 1
 
 ),
 
 final as (
 
     select
-        latest.track_id,
-        latest.track_name,
-        latest.artist_names,
-        latest.primary_artist_name,
-        latest.album_name,
-        latest.album_release_year,
-        latest.popularity,
-        latest.duration_ms,
-        latest.is_explicit,
-        latest.danceability,
-        latest.energy,
-        latest.musical_key,
-        latest.loudness,
-        latest.musical_mode,
-        latest.speechiness,
-        latest.acousticness,
-        latest.instrumentalness,
-        latest.liveness,
-        latest.valence,
-        latest.tempo,
-        latest.time_signature,
-        genres.primary_genre,
-        coalesce(genres.genres, array()) as genres,
-        latest.source_layout,
-        latest.ingested_at
+        winners.track_id,
+        winners.track_name,
+        winners.artist_names,
+        winners.primary_artist_name,
+        winners.album_name,
+        winners.album_release_year,
+        winners.popularity,
+        winners.duration_ms,
+        winners.is_explicit,
+        winners.danceability,
+        winners.energy,
+        winners.musical_key,
+        winners.loudness,
+        winners.musical_mode,
+        winners.speechiness,
+        winners.acousticness,
+        winners.instrumentalness,
+        winners.liveness,
+        winners.valence,
+        winners.tempo,
+        winners.time_signature,
+        winners.primary_genre,
+        across_catalogs.genres,
+        winners.source_layout,
+        winners.ingested_at,
+        winners.catalog_name as feature_source,
+        across_catalogs.catalog_names,
+        across_catalogs.artist_genres,
+        winners.energy is not null and winners.valence is not null as has_audio_features
 
-    from latest
-    left join genres on latest.track_id = genres.track_id
+    from winners
+    inner join across_catalogs on winners.track_id = across_catalogs.track_id
 
 )
 

@@ -8,7 +8,7 @@ tracks as (
 
 catalog_rows as (
 
-    select * from {{ ref('stg_kaggle__catalog_tracks') }}
+    select * from {{ ref('stg_catalog__tracks') }}
 
 ),
 
@@ -70,7 +70,9 @@ final as (
         tracks.genres,
         subgenres.primary_subgenre,
         coalesce(genre_families.genre_family, 'other') as genre_family,
-        {{ mood_quadrant('tracks.valence', 'tracks.energy') }} as mood_quadrant
+        {{ mood_quadrant('tracks.valence', 'tracks.energy') }} as mood_quadrant,
+        tracks.feature_source,
+        tracks.catalog_names
 
     from tracks
     left join subgenres on tracks.track_id = subgenres.track_id

@@ -20,7 +20,9 @@
 }}
 
 {#- One row per deduplicated music play, enriched with the track's features, the listener-local
-    daypart, a gap-based session and the mood quadrant.
+    daypart, a gap-based session and the mood quadrant. The feature columns (valence, energy, ...,
+    mood_quadrant) are the matched TRACK's (match_level track_id or track_name) and null otherwise;
+    the artist-level estimate is only in artist_est_* (see int_plays_matched for the ladder).
 
     Incremental: each run re-reads a listener's plays from `lookback_days` before the latest play
     already modelled, or from the earliest play not modelled yet if that is older (a re-requested
@@ -243,7 +245,13 @@ final as (
                 when tracks.duration_ms > 0 then least(plays.ms_played / tracks.duration_ms, 1.0)
             end as double
         ) as completion_ratio,
-        tracks.mood_quadrant
+        tracks.mood_quadrant,
+        plays.match_level,
+        plays.feature_source,
+        {%- for feature in audio_features() %}
+        cast(plays.artist_est_{{ feature }} as double) as artist_est_{{ feature }},
+        {%- endfor %}
+        cast(plays.artist_est_tracks as int) as artist_est_tracks
 
     from plays
     inner join sessionised on plays.play_id = sessionised.play_id

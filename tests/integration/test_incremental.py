@@ -6,14 +6,24 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tests.support.marts import LISTENERS, dbt, land_catalog, land_history
+from tests.support.marts import LISTENERS, MARTS, dbt, land_catalog
 
 SELECT = ["--select", "+fct_plays", "+fct_sessions", "--exclude", "resource_type:snapshot"]
 NO_LOOKBACK = {"lookback_days": 0}  # so the carried-session and late-play paths are what's tested
+# the fixture listeners' files landed under listener ids of this test's own, so the Gold tests (which land
+# the extra day for the fixture listeners) can run before or after this one in the same session
+USERS = {f"{user}-incremental": (user, zone) for user, zone in LISTENERS.items()}
+
+
+def land_history(spark, settings, suffix: str = "") -> None:
+    from ingestion.history import ingest_history_paths
+
+    for user, (folder, zone) in USERS.items():
+        ingest_history_paths(spark, settings, [MARTS / f"{folder}{suffix}"], user=user, timezone=zone)
 
 
 def _frames(spark) -> tuple[pd.DataFrame, pd.DataFrame]:
-    users = ", ".join(f"'{u}'" for u in LISTENERS)
+    users = ", ".join(f"'{u}'" for u in USERS)
     plays = spark.sql(f"select * from gold.fct_plays where user_id in ({users})").toPandas()
     sessions = spark.sql(f"select * from gold.fct_sessions where user_id in ({users})").toPandas()
     return (
@@ -45,11 +55,11 @@ def test_incremental_run_after_one_more_day_equals_full_refresh(spark, settings)
     # the extra day really arrived: 15-16 plays per listener (13-14 new, 1 late), and the late play
     # from 2 March is older than the look-back window
     new = full_plays[~full_plays["play_id"].isin(before["play_id"])]
-    assert set(new["user_id"]) == set(LISTENERS)
+    assert set(new["user_id"]) == set(USERS)
     assert len(new) >= 2 * 7
     assert (new["local_date"].astype(str) < "2026-03-04").sum() == 2, "late plays missing"
     # the first play of the new day continues the session that started on the evening before
-    for user in LISTENERS:
+    for user in USERS:
         mine = full_plays[full_plays["user_id"] == user].sort_values("played_at")
         last_old = mine[mine["play_id"].isin(before["play_id"])].iloc[-1]
         first_new = mine[(~mine["play_id"].isin(before["play_id"])) & (mine["played_at"] > last_old["played_at"])].iloc[0]

@@ -32,7 +32,7 @@ def built(spark, settings, tmp_path_factory: pytest.TempPathFactory) -> tuple[pd
     # other tests of the session may have landed their own small catalogs (tests/support/marts.py); their
     # tracks are not the bundled catalog's and are left out of the comparison
     foreign = {r[0] for r in spark.sql(
-        "select distinct track_id from silver.stg_kaggle__catalog_tracks "
+        "select distinct track_id from silver.stg_catalog__tracks "
         "where source_file not like '%spotify_songs.csv.gz'").collect()}
     return plays, tracks, foreign
 
