@@ -274,9 +274,20 @@ def server_info(settings: Settings) -> dict | None:
         return None
 
 
+def has_active_worker(settings: Settings) -> bool:
+    """Whether the scheduler knows an active node: ``/v1/info`` says "not starting" a moment before the
+    coordinator has registered itself as a worker, and a query in that window fails NO_NODES_AVAILABLE."""
+    try:
+        rows = query(settings, "select count(*) from system.runtime.nodes where state = 'active'")
+    except Exception:  # not accepting queries yet (any client or server error): not ready
+        return False
+    return bool(rows) and rows[0][0] > 0
+
+
 def is_ready(settings: Settings) -> bool:
+    """Started, and a worker node is active (so the first real query can be scheduled)."""
     info = server_info(settings)
-    return bool(info) and info.get("starting") is False
+    return bool(info) and info.get("starting") is False and has_active_worker(settings)
 
 
 def running_pid(settings: Settings) -> int | None:
