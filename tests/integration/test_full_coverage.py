@@ -240,16 +240,23 @@ def test_catalogs_are_unioned_by_precedence_and_conflicts_counted(spark, coverag
     assert second not in set(tracks["feature_source"])
     assert spark.table("silver.int_tracks_deduplicated").groupBy("track_id").count().where("count > 1").count() == 0
     conflicts = spark.table("silver.int_catalog_conflicts").toPandas()
-    mine = conflicts[conflicts["track_id"].isin(ids)]
-    assert len(mine) == 2
-    assert all({"popularity", "energy"} <= set(fields) and "tempo" not in fields for fields in mine["differing_fields"])
+    # other tests of the session may land more catalogs with these ids: look at the second catalog vs each winner
+    winners = dict(zip(tracks["track_id"], tracks["feature_source"], strict=True))
+    for track_id, winner in winners.items():
+        pair = sorted([winner, second])
+        mine = conflicts[(conflicts["track_id"] == track_id) & (conflicts["catalog_a"] == pair[0])
+                         & (conflicts["catalog_b"] == pair[1])]
+        assert len(mine) == 1, (track_id, pair)
+        fields = mine["differing_fields"].iloc[0]
+        assert {"popularity", "energy"} <= set(fields) and "tempo" not in fields
     first = tracks["feature_source"].iloc[0]
+    won_by_first = sum(winner == first for winner in winners.values())
     catalog_a, catalog_b = sorted([first, second])
     pairs = spark.table("gold.mart_catalog_conflicts").toPandas().set_index(["catalog_a", "catalog_b"])
     row = pairs.loc[(catalog_a, catalog_b)]
     in_pair = conflicts[(conflicts["catalog_a"] == catalog_a) & (conflicts["catalog_b"] == catalog_b)]
-    assert row["conflicting_tracks"] == len(in_pair) >= 2 and row["shared_tracks"] >= row["conflicting_tracks"]
-    assert row["popularity_conflicts"] >= 2 and row["energy_conflicts"] >= 2
+    assert row["conflicting_tracks"] == len(in_pair) >= won_by_first and row["shared_tracks"] >= row["conflicting_tracks"]
+    assert row["popularity_conflicts"] >= won_by_first and row["energy_conflicts"] >= won_by_first
     assert row["tempo_conflicts"] == sum("tempo" in f for f in in_pair["differing_fields"])
     preferred = "catalog_b_preferred_tracks" if catalog_b == first else "catalog_a_preferred_tracks"
-    assert row[preferred] >= 2
+    assert row[preferred] >= won_by_first
