@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import uuid
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from typing import Any
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 
+from ingestion.archive import ArchiveRefused, json_members
 from ingestion.bronze import LINEAGE_FIELDS, LandResult, ParsedFile, ensure_table, full_schema, land, record_hashes
 from ingestion.formats import (
     ACCOUNT_FORMAT,
@@ -105,14 +105,13 @@ def expand_paths(paths: list[Path]) -> Iterator[SourceFile]:
 
 
 def _zip_members(path: Path, explicit: bool) -> Iterator[SourceFile]:
+    """JSON members of an export zip, read safely (``ingestion.archive``); refused members fail by name."""
     name = str(path.resolve())
     try:
-        with zipfile.ZipFile(path) as archive:
-            for member in sorted(archive.namelist()):
-                if member.lower().endswith(".json") and not member.startswith("__MACOSX/"):
-                    yield SourceFile(f"{name}!{member}", slug(path.stem), False, data=archive.read(member))
-    except zipfile.BadZipFile:
-        yield SourceFile(name, slug(path.stem), explicit, error="not a readable zip archive")
+        for member in json_members(path):
+            yield SourceFile(f"{name}!{member.name}", slug(path.stem), False, data=member.data, error=member.refused)
+    except ArchiveRefused as exc:
+        yield SourceFile(name, slug(path.stem), explicit, error=str(exc))
 
 
 def parse_source(source: SourceFile, user: str | None) -> tuple[ParsedFile | None, str]:
