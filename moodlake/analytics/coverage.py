@@ -39,6 +39,15 @@ class FeatureBase:
     def minute_share(self) -> float:
         return self.track_level_minutes / self.minutes if self.minutes else 0.0
 
+    @classmethod
+    def of(cls, item: dict[str, Any]) -> FeatureBase:
+        """The base of one listener's :func:`coverage` entry (track levels, all years)."""
+        return cls(
+            plays=item["plays"], minutes=item["minutes"],
+            track_level_plays=sum(item["by_level"][level] for level in TRACK_LEVELS),
+            track_level_minutes=sum(item["minutes_by_level"][level] for level in TRACK_LEVELS),
+        )
+
     def phrase(self) -> str:
         """How a sentence states its base: "from 47% of your listening minutes"."""
         return f"from {self.minute_share:.0%} of your listening minutes"
@@ -103,12 +112,4 @@ def coverage(spark: SparkSession, user: str | None = None, top: int = 20) -> lis
 
 def feature_bases(spark: SparkSession) -> dict[str, FeatureBase]:
     """Per listener, the base every audio-feature number rests on (track-level matches, all years)."""
-    bases: dict[str, FeatureBase] = {}
-    for item in coverage(spark, top=0):
-        minutes = item["minutes_by_level"]
-        bases[item["user_id"]] = FeatureBase(
-            plays=item["plays"], minutes=item["minutes"],
-            track_level_plays=sum(item["by_level"][level] for level in TRACK_LEVELS),
-            track_level_minutes=sum(minutes[level] for level in TRACK_LEVELS),
-        )
-    return bases
+    return {item["user_id"]: FeatureBase.of(item) for item in coverage(spark, top=0)}

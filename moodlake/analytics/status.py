@@ -10,7 +10,7 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 
-from moodlake.analytics.coverage import TRACK_LEVELS
+from moodlake.analytics.coverage import FeatureBase
 from moodlake.analytics.coverage import coverage as listener_coverage
 from moodlake.core.delta import delta_tables, table_info
 
@@ -20,13 +20,10 @@ def coverage(spark: SparkSession) -> dict[str, dict[str, Any]]:
     per match level (from the Gold coverage mart; empty before the first build)."""
     out: dict[str, dict[str, Any]] = {}
     for item in listener_coverage(spark, top=0):
-        track_plays = sum(item["by_level"][level] for level in TRACK_LEVELS)
-        track_minutes = sum(item["minutes_by_level"][level] for level in TRACK_LEVELS)
+        base = FeatureBase.of(item)
         out[item["user_id"]] = {
-            "plays": item["plays"],
-            "matched_play_share": round(track_plays / item["plays"], 4) if item["plays"] else 0.0,
-            "matched_minute_share": round(track_minutes / item["minutes"], 4) if item["minutes"] else 0.0,
-            "by_level": item["by_level"],
+            "plays": item["plays"], "matched_play_share": round(base.play_share, 4),
+            "matched_minute_share": round(base.minute_share, 4), "by_level": item["by_level"],
         }
     return out
 

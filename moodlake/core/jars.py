@@ -12,6 +12,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from moodlake.core.errors import MoodlakeError
+
 DELTA_VERSION = "4.4.0"  # 4.4.1 is on PyPI but not on Maven Central; python and jars must agree
 SPARK_BINARY = "4.2"
 DELTA_ARTIFACT = f"io.delta:delta-spark_{SPARK_BINARY}_2.13:{DELTA_VERSION}"
@@ -43,7 +45,7 @@ _DEP = ("    <dependency><groupId>{g}</groupId><artifactId>{a}</artifactId><vers
 _EXCLUDE = "<exclusions><exclusion><groupId>{g}</groupId><artifactId>{a}</artifactId></exclusion></exclusions>"
 
 
-class SetupError(RuntimeError):
+class SetupError(MoodlakeError):
     """A set-up prerequisite is missing; the message says what to install."""
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from moodlake.core.errors import MoodlakeError
 from moodlake.core.paths import DBT_PROJECT, SEEDS_DIR
 
 #: The dbt vars that hold the feature lists (macros/audio_features.sql reads the same two).
@@ -31,7 +32,7 @@ MOOD_LABELS_SEED = SEEDS_DIR / "mood_quadrant_labels.csv"
 DAYPARTS_SEED = SEEDS_DIR / "dayparts.csv"
 
 
-class VocabularyError(RuntimeError):
+class VocabularyError(MoodlakeError):
     """The dbt project lacks (or garbles) a definition the Python side needs."""
 
 

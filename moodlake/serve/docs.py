@@ -11,6 +11,7 @@ import functools
 import http.server
 from pathlib import Path
 
+from moodlake.core.errors import StageFailed
 from moodlake.core.settings import Settings
 
 SITE_FILES = ("index.html", "manifest.json", "catalog.json")
@@ -24,11 +25,11 @@ def generate_docs(settings: Settings) -> Path:
     get_spark(settings)
     outcome = invoke_dbt(settings, ["docs", "generate"])
     if not outcome.success:
-        raise RuntimeError(f"dbt docs generate failed: {outcome.error or 'see dbt log'}")
+        raise StageFailed(f"dbt docs generate failed: {outcome.error or 'see dbt log'}")
     target = settings.dbt_target_dir
     missing = [name for name in SITE_FILES if not (target / name).is_file()]
     if missing:
-        raise RuntimeError(f"dbt docs site incomplete in {target}: missing {', '.join(missing)}")
+        raise StageFailed(f"dbt docs site incomplete in {target}: missing {', '.join(missing)}")
     return target
 
 
