@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingestion.archive import MIB, ArchiveLimits, ArchiveRefused, json_members
+from ingestion.archive import DEFAULT_LIMITS, MIB, ArchiveLimits, ArchiveRefused, json_members
 from ingestion.history import expand_paths, parse_source
 
 PLAY = {"endTime": "2024-01-01 10:00", "artistName": "A", "trackName": "T", "msPlayed": 1000}
@@ -32,7 +32,7 @@ def make_zip(path: Path, members: dict[str, bytes], symlinks: tuple[str, ...] = 
     return path
 
 
-def by_name(path: Path, limits: ArchiveLimits = ArchiveLimits()) -> dict[str, str | None]:
+def by_name(path: Path, limits: ArchiveLimits = DEFAULT_LIMITS) -> dict[str, str | None]:
     return {m.name: m.refused for m in json_members(path, limits)}
 
 
