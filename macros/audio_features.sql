@@ -9,6 +9,18 @@
     {{ return(var('audio_unit_features') + var('audio_scaled_features')) }}
 {%- endmacro %}
 
+{#- The Spotify audio columns as Moodlake names them, for a staging model's select list: the features
+    above plus `key`/`mode` renamed (both are SQL words) and `time_signature`. One place for the renames
+    that every source of audio features (catalogs, the API) shares. -#}
+{% macro renamed_audio_columns() -%}
+    {%- for feature in audio_features() %}
+        {{ feature }},
+    {%- endfor %}
+        key as musical_key,
+        mode as musical_mode,
+        time_signature
+{%- endmacro %}
+
 {#- `stack(n, 'name', column, ...)`: one row per feature, columns (feature, feature_value). -#}
 {% macro unpivot_features(features) -%}
     stack(
