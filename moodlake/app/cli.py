@@ -200,6 +200,50 @@ def coverage(
         print_coverage(console, listeners)
 
 
+@app.command("history")
+def table_history(
+    table: Annotated[str, typer.Argument(help="a Delta table, e.g. bronze.spotify_extended_history")],
+    limit: Annotated[int, typer.Option(help="newest N versions")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False,
+) -> None:
+    """A table's Delta versions, newest first: when, what operation, how many rows it wrote."""
+    from dataclasses import asdict
+
+    from moodlake.app.console import print_table_history
+    from moodlake.core.logs import stderr_to_log
+    from moodlake.core.spark import get_spark
+    from moodlake.core.timetravel import table_history as history_of
+
+    with stderr_to_log():
+        spark = get_spark(_settings())
+    versions = history_of(spark, table, limit=limit)
+    if as_json:
+        typer.echo(json.dumps([asdict(v) for v in versions], indent=2))
+    else:
+        print_table_history(console, table, versions)
+
+
+@app.command()
+def restore(
+    table: Annotated[str, typer.Argument(help="a Delta table, e.g. bronze.spotify_extended_history")],
+    version: Annotated[int | None, typer.Option("--version", help="the version to go back to (see `moodlake history`)")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="the version current at this UTC time (2026-12-01T14:30)")] = None,
+) -> None:
+    """Undo a bad load: restore a table to an earlier version; the next build rebuilds Silver and Gold from scratch."""
+    from moodlake.core.logs import stderr_to_log
+    from moodlake.core.spark import get_spark
+    from moodlake.core.timetravel import restore_table
+
+    settings = _settings()
+    with stderr_to_log():
+        spark = get_spark(settings)
+    result = restore_table(spark, settings, table, version=version, as_of=as_of)
+    console.print(f"Restored {result.table} to version {result.restored_to} (as new version {result.new_version}; "
+                  f"{result.files_removed} files set aside, {result.files_restored} brought back).")
+    console.print(f"Undo with `moodlake restore {result.table} --version {result.new_version - 1}`. "
+                  "The next `moodlake transform` or `moodlake run` rebuilds Silver and Gold in full.")
+
+
 @app.command()
 def run(
     demo: Annotated[bool, typer.Option("--demo/--no-demo", help="use the bundled demo data")] = True,
@@ -344,6 +388,9 @@ def main() -> None:
         app_settings = None
     if app_settings is not None:
         configure_logging(app_settings)
+    from moodlake.core import homelock
+
+    homelock.on_wait(lambda message: make_console(stderr=True).print(f"{message} …"))
     try:
         app()
     except MoodlakeError as exc:

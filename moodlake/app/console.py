@@ -81,6 +81,8 @@ def print_dbt_outcome(console: Console, label: str, outcome: DbtOutcome, seconds
     counts = outcome.counts()
     parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1]))
     mark = "[green]✓[/green]" if outcome.success else "[red]✗[/red]"
+    if outcome.forced_full_refresh:
+        console.print(f"  full refresh, because tables were {escape(outcome.forced_full_refresh)}")
     if outcome.statuses:
         console.print(f"{mark} {escape(label)}: {len(outcome.statuses)} nodes in {seconds:.0f} s ({parts})")
     else:
@@ -93,6 +95,17 @@ def print_dbt_outcome(console: Console, label: str, outcome: DbtOutcome, seconds
         console.print(f"  [yellow]warning[/yellow] {escape(warning.unique_id)}: {escape(warning.message.splitlines()[0])}")
     if outcome.error:
         console.print(f"  [red]dbt error:[/red] {escape(outcome.error)}")
+
+
+def print_table_history(console: Console, name: str, versions: Iterable[Any]) -> None:
+    """`moodlake history`: one row per Delta version, newest first."""
+    table = Table(title=f"{name}: Delta versions (newest first; times in UTC)")
+    for col in ("version", "time", "operation", "rows written", "parameters"):
+        table.add_column(col, overflow="fold", justify="right" if col in ("version", "rows written") else "left")
+    for v in versions:
+        rows = "" if v.rows_written is None else f"{v.rows_written:,}"
+        table.add_row(str(v.version), v.timestamp, escape(v.operation), rows, escape(v.parameters))
+    console.print(table)
 
 
 def print_land_results(console: Console, results: Iterable[LandResult]) -> None:

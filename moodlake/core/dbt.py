@@ -42,6 +42,8 @@ class DbtOutcome:
     error: str | None = None
     failures: list[DbtFailure] = field(default_factory=list)
     warnings: list[DbtFailure] = field(default_factory=list)
+    #: why ``--full-refresh`` was added (a restored table, see moodlake.core.timetravel), else None
+    forced_full_refresh: str | None = None
 
     def counts(self) -> dict[str, int]:
         """How many nodes ended in each status, e.g. ``{"success": 23, "pass": 359, "skipped": 0}``."""
@@ -105,10 +107,20 @@ def invoke_dbt(settings: Settings, args: list[str], progress: Callable[[DbtProgr
     """Invoke dbt with project and profiles from the repo; returns statuses instead of raising.
 
     dbt's console output is off; ``progress`` (if given) is called as each node starts and finishes.
+    After a ``moodlake restore`` the next build or run becomes a full refresh (once it succeeds, the
+    request is cleared; a narrower ``--select`` is refreshed but keeps the request), so incremental
+    models cannot keep rows of the load that was undone.
     """
     from dbt.cli.main import dbtRunner
 
+    from moodlake.core.timetravel import clear_rebuild, rebuild_reasons
+
     dbt_env(settings)
+    forced = None
+    pending = rebuild_reasons(settings) if args and args[0] in ("build", "run") else []
+    if pending and "--full-refresh" not in args:
+        forced = "restored: " + ", ".join(f"{r.get('table')} to version {r.get('restored_to')}" for r in pending)
+        args = [*args, "--full-refresh"]
     full = [
         *args,
         "--project-dir", str(REPO_ROOT),
@@ -131,4 +143,7 @@ def invoke_dbt(settings: Settings, args: list[str], progress: Callable[[DbtProgr
             message = str(node.message or "").strip() or status
             (warnings if status == "warn" else failures).append(DbtFailure(node.node.unique_id, status, message))
     error = str(result.exception) if result.exception else None
-    return DbtOutcome(success=bool(result.success), statuses=statuses, error=error, failures=failures, warnings=warnings)
+    if pending and result.success and not any(a in ("--select", "-s", "--models", "-m", "--exclude") for a in args):
+        clear_rebuild(settings)  # only a whole-project rebuild answers the request
+    return DbtOutcome(success=bool(result.success), statuses=statuses, error=error, failures=failures, warnings=warnings,
+                      forced_full_refresh=forced)

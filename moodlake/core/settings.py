@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     driver_memory: str = Field(default="4g", description="spark.driver.memory")
     shuffle_partitions: int = Field(default=4, ge=1, description="spark.sql.shuffle.partitions")
     spark_conf: dict[str, str] = Field(default_factory=dict, description="extra Spark conf, e.g. s3a credentials provider")
+    lock_wait_seconds: float = Field(
+        default=300, ge=0, description="how long a command waits for another Moodlake process on the same home")
     session_gap_minutes: int = Field(default=20, ge=1, description="gap that starts a new listening session")
     trino_port: int = Field(default=8080, description="Trino HTTP port on 127.0.0.1")
     superset_port: int = Field(default=8088, description="Superset port on 127.0.0.1")

@@ -15,6 +15,7 @@ import os
 
 from pyspark.sql import SparkSession
 
+from moodlake.core import homelock
 from moodlake.core.errors import MoodlakeError
 from moodlake.core.jars import delta_jars, s3a_jars
 from moodlake.core.java import spark_java_home
@@ -71,6 +72,7 @@ def get_spark(settings: Settings) -> SparkSession:
     if active is not None:
         return active
     settings.ensure_dirs()
+    homelock.acquire(settings.home, settings.lock_wait_seconds)  # one JVM per embedded metastore
     os.environ.setdefault("JAVA_HOME", str(spark_java_home()))
     if settings.spark_master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
