@@ -9,19 +9,25 @@ one-line reason for ``gold.ml_track_explanations``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import shap
 from threadpoolctl import threadpool_limits
 
-from ml.features import PREFERENCE_FEATURES, feature_label, format_value, model_matrix
+from ml.features import PREFERENCE_FEATURES, feature_label, format_value
 
 TOP_FEATURES = 3
 
 
 def shap_values(model: object, x: pd.DataFrame) -> tuple[np.ndarray, float]:
-    """(n, features) SHAP values in log-odds and the expected value, from the tree structure."""
-    explainer = shap.TreeExplainer(model)
+    """(n, features) SHAP values in log-odds and the expected value, from the tree structure.
+
+    `model` is the tree ensemble, or a PreferenceModel (its ``estimator`` is explained); `x` is
+    the float matrix the trees see (``PreferenceModel.matrix``).
+    """
+    explainer = shap.TreeExplainer(getattr(model, "estimator", model))
     with threadpool_limits(1):
         values = np.asarray(explainer.shap_values(x, check_additivity=False))
     if values.ndim == 3:  # some shap versions return (n, features, classes)
@@ -57,18 +63,20 @@ def reason_line(features: list[str], values: list[float], contributions: list[fl
     return line[:1].upper() + line[1:] + "."
 
 
-def explain_tracks(model: object, tracks: pd.DataFrame, top: int = TOP_FEATURES) -> pd.DataFrame:
+def explain_tracks(model: Any, tracks: pd.DataFrame, top: int = TOP_FEATURES) -> pd.DataFrame:
     """Long frame: track_id, rank, feature, value, contribution, reason (top features by |SHAP|).
 
-    `tracks` is dim_tracks-shaped (track_id, primary_genre, popularity, audio features). The reason
-    is the track's one-line summary, repeated on each of its rows so any row can be shown alone.
+    `model` is a fitted ml.preference.PreferenceModel; `tracks` is dim_tracks-shaped (track_id,
+    primary_artist_name, primary_genre, popularity, audio features, ...): the model computes its
+    inputs (history features included) exactly as when it scores them. The reason is the track's
+    one-line summary, repeated on each of its rows so any row can be shown alone.
     """
-    x = model_matrix(tracks)
-    values, _ = shap_values(model, x)
+    x = model.matrix(tracks)
+    values, _ = shap_values(model.estimator, x)
     order = np.argsort(-np.abs(values), axis=1)[:, :top]
     xv = x.to_numpy()
     ids = tracks["track_id"].to_numpy()
-    names = np.array(PREFERENCE_FEATURES)
+    names = np.array(model.features)
     rows = []
     for i in range(len(x)):
         cols = order[i]

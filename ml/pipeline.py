@@ -4,12 +4,15 @@
 which also fills ``summary["metrics"]`` and the predictive / cognitive insights.
 
 Order, per listener: listening modes (K-means, k by silhouette), preference model (time split, plain
-and genre/popularity-matched negatives, booster vs logistic baseline), SHAP on the held-out rows;
-once for the catalog: the mood model. Then the catalog is scored and explained in Spark.
+and genre/popularity-matched negatives, history features as of each row's moment, feature set chosen
+by rolling-origin validation before the cutoff, booster vs logistic and single-signal baselines),
+SHAP on the held-out rows; once for the catalog: the mood model. Then the catalog is scored and
+explained in Spark, each listener's history features as of their last play.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,15 +22,18 @@ import pandas as pd
 
 from ml import plots, tracking
 from ml.explain import TOP_FEATURES, global_shares, shap_values
-from ml.features import MODE_FEATURES, MOOD_FEATURES, PREFERENCE_FEATURES, model_matrix
-from ml.frames import read_plays, read_tracks
+from ml.features import MODE_FEATURES, MOOD_FEATURES, model_matrix
+from ml.frames import CANDIDATE_COLUMNS, TRACK_COLUMNS, read_history, read_plays, read_tracks
+from ml.history_features import CatalogContext, History
 from ml.modes import K_RANGE, ModeModel, fit_modes, mode_model_name, mode_tables, schedule_sentences
 from ml.mood import MODEL_NAME as MOOD_MODEL_NAME
 from ml.mood import MoodResult, fit_mood
 from ml.preference import (
     NEGATIVE_RATIO,
     TEST_SHARE,
+    VALIDATION_WINDOWS,
     PreferenceResult,
+    Selection,
     choose_cutoff,
     make_booster,
     model_name,
@@ -48,6 +54,8 @@ class ListenerModels:
     modes: ModeModel | None = None
     mode_frames: dict[str, pd.DataFrame] = field(default_factory=dict)
     preference: dict[str, PreferenceResult] = field(default_factory=dict)
+    selection: Selection | None = None
+    champion: Any = None  # the plain booster with the listener's whole history: scores the catalog
     shares: dict[str, float] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # model -> why it was not trained
@@ -85,23 +93,35 @@ def train_modes(settings: Settings, spark: Any, plays: pd.DataFrame, tracks: pd.
 
 
 def train_preference(settings: Settings, plays: pd.DataFrame, tracks: pd.DataFrame, user_id: str,
-                     cutoff: pd.Timestamp, seed: int) -> tuple[dict[str, PreferenceResult], dict[str, float], str]:
-    """Fit both negative samplings, log both, register the plain-negatives booster as champion."""
+                     cutoff: pd.Timestamp, seed: int, history: History | None = None,
+                     ) -> tuple[dict[str, PreferenceResult], Selection | None, Any, dict[str, float], str]:
+    """Choose the feature set on earlier windows, fit both negative samplings, log both, register the champion.
+
+    The champion is the plain-negatives booster carrying the listener's whole history, so it
+    scores any catalog track with history features as of the last play.
+    """
     import mlflow
 
-    results = train_listener(plays, tracks, seed=seed, cutoff=cutoff)
-    champion = results["plain"]
-    x_test = model_matrix(champion.data.test)
-    values, _ = shap_values(champion.booster, x_test)
-    shares = global_shares(values)
+    history = history if history is not None else History.from_plays(plays, tracks)
+    results, selection = train_listener(plays, tracks, seed=seed, cutoff=cutoff, history=history)
+    plain = results["plain"]
+    champion = plain.booster.with_history(history)
+    x_test = champion.matrix(plain.data.test)
+    values, _ = shap_values(champion.estimator, x_test)
+    shares = global_shares(values, champion.features)
     with tracking.run(settings, "preference", run_name=user_id, tags={"user_id": user_id}):
         mlflow.log_params({
             "user_id": user_id, "cutoff": str(cutoff), "test_share": TEST_SHARE, "negative_ratio": NEGATIVE_RATIO,
-            "seed": seed, "features": ",".join(PREFERENCE_FEATURES), "champion": "booster, plain negatives",
+            "seed": seed, "feature_set": plain.feature_set, "features": ",".join(champion.features),
+            "champion": "booster, plain negatives", "train_as_of": "each positive's discovery",
+            "validation_windows": str(VALIDATION_WINDOWS),
             **{f"booster_{k}": v for k, v in make_booster(seed).get_params().items()
                if k in ("max_iter", "learning_rate", "max_leaf_nodes", "min_samples_leaf", "l2_regularization")},
             **{f"{kind}_{k}": v for kind, r in results.items() for k, v in r.data.periods.items()},
         })
+        if selection is not None:
+            mlflow.log_metrics({f"validation_matched_auc_{k.replace('+', '_')}": v
+                                for k, v in selection.summary()["validation_auc_matched"].items()})
         for kind, result in results.items():
             mlflow.log_metrics({f"{kind}_{k}": float(v) for k, v in result.metrics().items()})
             y = result.data.test["label"].to_numpy()
@@ -111,10 +131,12 @@ def train_preference(settings: Settings, plays: pd.DataFrame, tracks: pd.DataFra
             )
             tracking.log_figures({f"roc_pr_calibration_{kind}": fig})
             tracking.log_frame(pd.DataFrame(result.booster_eval["calibration"]), f"calibration_{kind}")
-        mlflow.log_metrics({f"shap_share_{k}": v for k, v in shares.items()})
+        # shares are keyed by labels for people ("artist's genres ..."); MLflow names allow fewer characters
+        mlflow.log_metrics({re.sub(r"[^0-9A-Za-z_\-. :/]", "_", f"shap_share_{k}"): v for k, v in shares.items()})
         tracking.log_figures({"shap_summary": plots.shap_summary(values, x_test, f"{user_id}: SHAP on held-out tracks")})
-        version = tracking.register(champion.booster, model_name(user_id), x_test.head(5))
-    return results, shares, version
+        example = tracks.loc[:, [c for c in TRACK_COLUMNS if c in tracks]].head(5)
+        version = tracking.register(champion, model_name(user_id), example)
+    return results, selection, champion, shares, version
 
 
 def train_mood_model(settings: Settings, tracks: pd.DataFrame, seed: int) -> tuple[MoodResult, str]:
@@ -148,6 +170,33 @@ def _cutoff_text(listeners: list[ListenerModels]) -> str:
     if len(days) == 1:
         return str(next(m.cutoff for m in listeners if m.cutoff is not None))
     return f"{days[0]} .. {days[-1]} (per listener)"
+
+
+def listener_summary(m: ListenerModels) -> dict[str, Any]:
+    """``metrics.preference.by_listener.<user>``: the honest numbers of one listener's preference model.
+
+    ``auc`` (plain negatives) and ``auc_matched`` (negatives of the same genre and popularity
+    ventile) on the time split, ``n_pos`` / ``n_neg`` of the matched test set, and on the same
+    matched test rows the single-signal baselines (popularity alone, artist familiarity alone)
+    and the logistic baseline; the feature set and how it was chosen.
+    """
+    plain, matched = m.preference["plain"].metrics(), m.preference["matched"].metrics()
+    out: dict[str, Any] = {
+        "auc": plain["auc"], "auc_matched": matched["auc"],
+        "n_pos": matched["n_test_pos"], "n_neg": matched["n_test"] - matched["n_test_pos"],
+        "n_pos_plain": plain["n_test_pos"], "n_neg_plain": plain["n_test"] - plain["n_test_pos"],
+        "auc_popularity_only": matched.get("auc_popularity_only"),
+        "auc_familiarity_only": matched.get("auc_familiarity_only"),
+        "auc_logistic": matched["baseline_auc"],
+        "cutoff": str(m.cutoff),
+        "feature_set": m.preference["matched"].feature_set,
+        "features": list(m.preference["matched"].booster.features),
+        "chosen_by": "mean matched AUC on rolling-origin windows before the cutoff "
+                     "(50-62.5 % and 62.5-75 % of the plays); the test period is scored once",
+    }
+    if m.selection is not None:
+        out["validation_auc_matched"] = m.selection.summary()["validation_auc_matched"]
+    return {k: v for k, v in out.items() if v is not None}
 
 
 def summarise(listeners: list[ListenerModels], mood: MoodResult) -> tuple[dict, dict]:
@@ -187,6 +236,7 @@ def summarise(listeners: list[ListenerModels], mood: MoodResult) -> tuple[dict, 
             "aggregation": "mean over listeners; sizes summed",
             "per_user": {m.user_id: {"cutoff": str(m.cutoff), **{k: r.metrics() for k, r in m.preference.items()}}
                          for m in with_pref},
+            "by_listener": {m.user_id: listener_summary(m) for m in with_pref},
         }
         shares = pd.DataFrame([m.shares for m in with_pref]).fillna(0).mean().sort_values(ascending=False)
         metrics["shap"] = {k: round(float(v), 4) for k, v in shares.items()}
@@ -199,7 +249,9 @@ def summarise(listeners: list[ListenerModels], mood: MoodResult) -> tuple[dict, 
             predictive.append(
                 f"{m.user_id}: tracks first played after {m.cutoff:%Y-%m-%d} score above unplayed catalog tracks with AUC "
                 f"{p['auc']:.2f} (logistic baseline {p['baseline_auc']:.2f}; {q['auc']:.2f} when negatives match genre "
-                f"and popularity; {p['n_test_pos']} new tracks vs {p['n_test'] - p['n_test_pos']} unplayed)."
+                f"and popularity, where popularity alone scores {q.get('auc_popularity_only', float('nan')):.2f} and "
+                f"artist familiarity alone {q.get('auc_familiarity_only', float('nan')):.2f}; "
+                f"{p['n_test_pos']} new tracks vs {p['n_test'] - p['n_test_pos']} unplayed)."
             )
             top = list(m.shares.items())
             cognitive.append(
@@ -247,8 +299,9 @@ def train(
     for name in (plays_table, tracks_table):
         if not spark.catalog.tableExists(name):
             raise RuntimeError(f"{name} does not exist: run `moodlake transform` (or `moodlake run`) first")
-    tracks = read_tracks(spark, tracks_table)
+    tracks = read_tracks(spark, tracks_table, CANDIDATE_COLUMNS)
     plays = read_plays(spark, plays_table)
+    history = read_history(spark, plays_table)
     known = sorted(plays["user_id"].unique())
     if user is not None and user not in known:
         raise ValueError(f"listener {user!r} has no matched plays in {plays_table}; known: {', '.join(known) or 'none'}")
@@ -262,6 +315,7 @@ def train(
     log(f"mood model: macro-F1 {mood.macro_f1:.3f} vs baseline {mood.baseline_macro_f1:.3f} (v{mood_version})")
     listeners: list[ListenerModels] = []
     frames: dict[str, list[pd.DataFrame]] = {}
+    context = CatalogContext.from_catalog(tracks)  # what the catalog says, built once for every listener
     for user_id in users:
         mine = plays[plays["user_id"] == user_id]
         # each listener's own cutoff: histories of different listeners need not cover the same years
@@ -271,8 +325,9 @@ def train(
         except ValueError as exc:  # too few plays with features: say so, train the rest
             item.skipped["listening_modes"] = str(exc)
         try:
-            item.preference, item.shares, item.versions["preference"] = train_preference(
-                settings, mine, tracks, user_id, item.cutoff, seed
+            past = History.from_plays(history[history["user_id"] == user_id], tracks, context)
+            item.preference, item.selection, item.champion, item.shares, item.versions["preference"] = (
+                train_preference(settings, mine, tracks, user_id, item.cutoff, seed, past)
             )
         except ValueError as exc:
             item.skipped["preference"] = str(exc)
@@ -287,10 +342,13 @@ def train(
         if item.preference:
             plain, matched = item.preference["plain"].metrics(), item.preference["matched"].metrics()
             log(f"{user_id}: preference AUC {plain['auc']:.3f} plain / {matched['auc']:.3f} matched negatives "
-                f"(logistic baseline {plain['baseline_auc']:.3f}); top SHAP feature {next(iter(item.shares))}")
+                f"(logistic baseline {plain['baseline_auc']:.3f}; popularity alone "
+                f"{matched.get('auc_popularity_only', float('nan')):.3f}, familiarity alone "
+                f"{matched.get('auc_familiarity_only', float('nan')):.3f}); feature set "
+                f"{item.preference['plain'].feature_set}; top SHAP feature {next(iter(item.shares))}")
 
     counts = _frames_to_gold(spark, frames, schema, [m.user_id for m in listeners if m.modes is not None])
-    models = {m.user_id: (m.preference["plain"].booster, m.versions["preference"]) for m in listeners if m.preference}
+    models = {m.user_id: (m.champion, m.versions["preference"]) for m in listeners if m.preference}
     if models:
         expl_table, score_table = write_scores(spark, score_catalog(spark, models, tracks_table), schema, sorted(models))
         # rows written: every catalog track with features (read_tracks applies the same filter) per listener

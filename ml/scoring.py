@@ -1,8 +1,11 @@
 """Score and explain the whole catalog for each listener, distributed with Spark ``mapInPandas``.
 
-The fitted preference models (one per listener, a few hundred KB each) are broadcast once; each
-Spark task scores and SHAP-explains its slice of ``gold.dim_tracks`` for every listener. The result
-lands in ``gold.ml_track_explanations`` (top features per track) and ``gold.ml_track_scores``.
+The fitted preference models (one per listener: ml.preference.PreferenceModel, the booster plus the
+listener's plays and the catalog context its history features need, a few MB) are broadcast once;
+each Spark task scores and SHAP-explains its slice of ``gold.dim_tracks`` for every listener, with
+the listener's history features as of their last play (a track they already played is described
+as of just before its first play, as in training). The result lands in
+``gold.ml_track_explanations`` (top features per track) and ``gold.ml_track_scores``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from ml.explain import TOP_FEATURES
-from ml.frames import SCORABLE_TRACKS, TRACK_COLUMNS
+from ml.frames import CANDIDATE_COLUMNS, SCORABLE_TRACKS
 
 EXPLANATION_DDL = (
     "user_id string, track_id string, rank int, feature string, value double, contribution double, reason string, "
@@ -31,14 +34,12 @@ def _score_partition(payload: Any, top: int) -> Any:
         from threadpoolctl import threadpool_limits
 
         from ml.explain import explain_tracks
-        from ml.features import model_matrix
 
         models: dict[str, tuple[Any, str]] = cloudpickle.loads(payload.value)
         with threadpool_limits(1):
             for batch in batches:
-                x = model_matrix(batch)
                 for user_id, (model, version) in models.items():
-                    scores = pd.Series(model.predict_proba(x)[:, 1], index=batch["track_id"].to_numpy())
+                    scores = pd.Series(model.predict_proba(batch)[:, 1], index=batch["track_id"].to_numpy())
                     out = explain_tracks(model, batch, top=top)
                     out["preference_score"] = out["track_id"].map(scores).astype("float64")
                     out["user_id"] = user_id
@@ -55,7 +56,8 @@ def score_catalog(
     """Spark DataFrame of explanations + scores for every (listener, catalog track with features)."""
     import cloudpickle
 
-    tracks = spark.table(tracks_table).where(SCORABLE_TRACKS).select(*TRACK_COLUMNS)
+    table = spark.table(tracks_table)
+    tracks = table.where(SCORABLE_TRACKS).select(*[c for c in CANDIDATE_COLUMNS if c in set(table.columns)])
     parts = partitions or max(2, spark.sparkContext.defaultParallelism)
     payload = spark.sparkContext.broadcast(cloudpickle.dumps(models))
     return tracks.repartition(parts).mapInPandas(_score_partition(payload, top), schema=EXPLANATION_DDL)

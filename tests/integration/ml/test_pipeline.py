@@ -94,14 +94,13 @@ def test_gold_tables_follow_the_contract(spark, trained) -> None:
 def test_champion_in_the_registry_reproduces_the_gold_scores(settings, spark, trained) -> None:
     import mlflow
 
-    from ml.features import model_matrix
     from ml.preference import load_champion, model_name
     from ml.tracking import configure, load_modes
 
     model = load_champion(settings, USER)
     sample = trained["tracks"].sample(200, random_state=1)
     scores = spark.table(f"{SCHEMA}.ml_track_scores").toPandas().set_index("track_id")["preference_score"]
-    np.testing.assert_allclose(model.predict_proba(model_matrix(sample))[:, 1], scores[sample["track_id"]], rtol=1e-9)
+    np.testing.assert_allclose(model.predict_proba(sample)[:, 1], scores[sample["track_id"]], rtol=1e-9)
     assert len(load_modes(settings, USER).mode_names_) == trained["out"].metrics["listening_modes"]["k"]
 
     configure(settings)

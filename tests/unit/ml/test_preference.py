@@ -58,3 +58,30 @@ def test_fixed_seed_gives_the_same_metrics(ml_plays, ml_tracks) -> None:
     other = fit_preference(build_dataset(plays, ml_tracks, "plain", seed=7), seed=7).metrics()
     assert first == again
     assert first != other  # the seed really drives the sampling
+
+
+def test_listener_summary_follows_the_contract(ml_plays, ml_tracks) -> None:
+    """summary.json metrics.preference.by_listener.<user>: AUCs, sizes, baselines, the chosen feature set."""
+    import json
+
+    import jsonschema
+
+    from ml.pipeline import ListenerModels, listener_summary
+    from ml.preference import select_feature_set, train_listener
+    from moodlake.core.paths import REPO_ROOT
+
+    plays = ml_plays["demo-noor"]
+    cutoff = choose_cutoff(plays)
+    # two candidates and one negative draw keep it fast; the pipeline compares every set over 3 draws
+    selection = select_feature_set(plays, ml_tracks, cutoff, candidates=("audio", "familiarity"))
+    assert selection.feature_set == "audio"  # the demo listeners' taste is in the audio features, by design
+    assert len(selection.windows) == 2 and all(len(v) == 2 for v in selection.scores.values())
+    results, _ = train_listener(plays, ml_tracks, cutoff=cutoff, feature_set=selection.feature_set)
+    summary = listener_summary(ListenerModels("demo-noor", len(plays), preference=results, selection=selection,
+                                              cutoff=cutoff))
+    schema = json.loads((REPO_ROOT / "tests/fixtures/contracts/summary.schema.json").read_text())
+    by_listener = schema["properties"]["metrics"]["properties"]["preference"]["properties"]["by_listener"]
+    jsonschema.validate({"demo-noor": summary}, by_listener)
+    assert summary["auc_matched"] >= 0.80 and summary["n_neg"] >= 4 * summary["n_pos"] * 0.9
+    assert summary["auc_matched"] > max(summary["auc_popularity_only"], summary["auc_familiarity_only"])
+    assert summary["feature_set"] == selection.feature_set == results["plain"].feature_set
