@@ -8,10 +8,14 @@ API for other stages (plain functions; pandas frames with Gold column names, doc
 * ``ml.frames.read_plays(spark)`` / ``read_tracks(spark)`` - the Gold columns the models read, as pandas;
   ML never re-derives what dbt builds (sessions, dayparts, mood quadrants come from Gold).
 * ``ml.preference.load_champion(settings, user_id)`` - the listener's preference model (MLflow
-  registry ``moodlake-preference-<user_id>@champion``, sklearn flavor);
-  ``model.predict_proba(model_matrix(tracks))[:, 1]`` is the preference score.
+  registry ``moodlake-preference-<user_id>@champion``, sklearn flavor); the model carries the listener's
+  history, so ``model.predict_proba(tracks)[:, 1]`` on dim_tracks rows is the preference score (history
+  features as of the last play, ``ml.history_features``).
 * ``ml.explain.explain_tracks(model, tracks)`` - per-track SHAP contributions (track_id, rank,
   feature, value, contribution, reason); ``global_shares(values)`` - share of mean |SHAP| per feature.
+* ``ml.recommend`` - mirror/coach/discovery lists from the listener's neighbourhood (``ml.neighbourhood``:
+  the artists and genres they play and their neighbours), each stating its base and confidence;
+  ``ml.rec_eval`` - recall@k on a time split against popularity and artist-familiarity baselines.
 * ``ml.modes.fit_modes(plays, tracks)`` -> ``ModeModel``; ``ml.modes.assign_modes(model, frame)``
   gives a mode id per row (plays or catalog tracks); ``load_modes(settings, user_id)`` in
   ``ml.tracking`` returns the registered mode pipeline (``.mode_names_`` holds the names).

@@ -37,6 +37,12 @@ class PolicyConfig:
     weight_collab: float = 0.25  # ... collaborative (ALS + audio neighbours) score
     max_per_artist: int = 2  # variety: at most this many tracks by one artist in a list
     pool_size: int = 600  # candidates considered when repairing a set's mean into its band
+    coach_guard_min_pool: int = 5  # ... but the guard keeps at least this many × n candidates
+    # share of match_score that comes from taste (artist affinity + genre share, ml.neighbourhood) by the
+    # confidence of the listener's base: the fewer plays with track features, the more it leans on taste
+    taste_weight_high: float = 0.3
+    taste_weight_medium: float = 0.5
+    taste_weight_low: float = 0.8
 
     @classmethod
     def from_settings(cls, settings: Any) -> PolicyConfig:
@@ -47,6 +53,10 @@ class PolicyConfig:
             if value is not None:
                 overrides[f.name] = type(f.default)(value)
         return replace(cls(), **overrides)
+
+    def taste_weight(self, confidence: str) -> float:
+        """The taste share of match_score for a base of this confidence (low | medium | high)."""
+        return {"high": self.taste_weight_high, "medium": self.taste_weight_medium}.get(confidence, self.taste_weight_low)
 
 
 def feature_scales(catalog: pd.DataFrame) -> dict[str, float]:
@@ -76,11 +86,14 @@ def coach_targets(state: ListenerState, config: PolicyConfig) -> tuple[float, fl
 
 
 def score(candidates: pd.DataFrame, state: ListenerState, profile: ModeProfile, scales: dict[str, float],
-          config: PolicyConfig) -> pd.DataFrame:
+          config: PolicyConfig, taste_weight: float = 0.0) -> pd.DataFrame:
     """Add ``mode_similarity``, ``match_score`` and ``improvement_score`` (all in [0, 1]).
 
-    match_score blends only the components present (a missing preference model or collaborative
-    score re-weights the rest) so the policy runs before the upstream models exist.
+    The audio part of match_score blends only the components present (a missing preference model or
+    collaborative score re-weights the rest) so the policy runs before the upstream models exist.
+    When candidates carry a ``taste_score`` (artist and genre affinity, ml.neighbourhood), it takes
+    ``taste_weight`` of match_score: the audio picture of a listener with few matched plays is thin,
+    their artists and genres are not.
     """
     out = candidates.copy()
     out["mode_similarity"] = mode_similarity(out, profile, scales)
@@ -88,7 +101,11 @@ def score(candidates: pd.DataFrame, state: ListenerState, profile: ModeProfile, 
     for col, weight in (("preference_score", config.weight_preference), ("collab_score", config.weight_collab)):
         if col in out and out[col].notna().any():
             parts.append((weight, out[col].fillna(out[col].median())))
-    out["match_score"] = sum(w * s for w, s in parts) / sum(w for w, _ in parts)
+    audio = sum(w * s for w, s in parts) / sum(w for w, _ in parts)
+    if taste_weight > 0 and "taste_score" in out and out["taste_score"].notna().any():
+        out["match_score"] = (1 - taste_weight) * audio + taste_weight * out["taste_score"].fillna(0.0)
+    else:
+        out["match_score"] = audio
     target_v, target_e = coach_targets(state, config)
     closeness = np.exp(-0.5 * ((out["valence"] - target_v) / 0.05) ** 2 - 0.5 * ((out["energy"] - target_e) / 0.10) ** 2)
     out["improvement_score"] = np.where(out["valence"] < state.recent_valence, 0.0, closeness)
@@ -155,6 +172,10 @@ def select(scored: pd.DataFrame, mode: str, n: int, state: ListenerState, profil
         base = state.recent_valence
         ok = scored[(scored["valence"] >= base) & (scored["valence"] <= base + config.coach_track_cap)]
         guard = ok["match_score"].quantile(config.coach_guard_quantile) if len(ok) else 0.0
+        # a small (neighbourhood) pool keeps its best coach_guard_min_pool × n, not only its top 10 %
+        keep = min(len(ok), config.coach_guard_min_pool * n)
+        if keep:
+            guard = min(guard, float(ok["match_score"].nlargest(keep).iloc[-1]))
         ok = ok[ok["match_score"] >= guard]
         ranked = ok.sort_values(["improvement_score", "match_score", "track_id"], ascending=[False, False, True])
         low, high = base + config.coach_step_min + m, base + config.coach_step_max - m

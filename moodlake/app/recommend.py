@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from moodlake.core.settings import Settings
@@ -55,22 +56,37 @@ def run_recommend(settings: Settings, console: Console, user: str | None, mode: 
     else:
         raise ValueError(f"--mode must be mirror, coach, discovery or world, not {mode!r}")
     write_recommendations(rec.spark, [result], (tables or {}).get("out_table", RECOMMENDATIONS_TABLE))
+    base = result.base
     if as_json:
         payload = {"user_id": user_id, "mode": result.mode, "context": result.context, "framing": result.framing,
-                   "note": DISCLAIMER, "recommendations": result.records()}
+                   "base": base.as_dict() if base else None, "base_sentence": base.sentence() if base else None,
+                   "neighbourhood": result.neighbourhood, "note": DISCLAIMER, "recommendations": result.records()}
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return
-    table = Table(title=f"{result.mode} · {user_id} · {result.context}", show_lines=False)
-    for col in ("#", "track", "artist", "genre", "valence", "energy", "tempo", "match_score", "improvement_score",
-                "reason"):
-        table.add_column(col, overflow="fold")
-    for row in result.records():
-        table.add_row(str(row["rank"]), row["track_name"], row["artist_name"], row["genre"], f"{row['valence']:.2f}",
-                      f"{row['energy']:.2f}", f"{row['tempo']:.0f}", f"{row['match_score']:.3f}",
-                      f"{row['improvement_score']:.3f}", row["reason"])
-    console.print(result.framing)
-    console.print(table)
+    print_recommendation(console, result)
     console.print(f"[dim]{DISCLAIMER} Written to gold.ml_recommendations.[/dim]")
+
+
+def print_recommendation(console: Console, result: Any) -> None:
+    """Framing, the base line (what the list rests on), where the candidates came from, then the table.
+
+    Catalog text goes through ``escape``: a title like "Song [Live]" is text, not rich markup.
+    """
+    console.print(escape(result.framing))
+    if result.base is not None:
+        for line in result.base.lines():
+            console.print(escape(line))
+    if result.neighbourhood:
+        console.print(escape(f"Candidates: {result.neighbourhood}"))
+    table = Table(title=escape(f"{result.mode} · {result.user_id} · {result.context}"), show_lines=False)
+    numeric = ("valence", "energy", "tempo", "match_score", "improvement_score")
+    for col in ("#", "track", "artist", "genre", *numeric, "reason"):
+        table.add_column(col, overflow="fold", justify="right" if col in ("#", *numeric) else "left")
+    for row in result.records():
+        table.add_row(str(row["rank"]), escape(str(row["track_name"])), escape(str(row["artist_name"])),
+                      escape(str(row["genre"])), f"{row['valence']:.2f}", f"{row['energy']:.2f}", f"{row['tempo']:.0f}",
+                      f"{row['match_score']:.3f}", f"{row['improvement_score']:.3f}", escape(str(row["reason"])))
+    console.print(table)
 
 
 def run_explain(settings: Settings, console: Console, track_id: str, user: str | None, mode: str,
@@ -84,10 +100,14 @@ def run_explain(settings: Settings, console: Console, track_id: str, user: str |
     if as_json:
         print(json.dumps(info, indent=2, ensure_ascii=False))
         return
-    console.print(f"[bold]{info['track_name']}[/bold] — {info['artist_name']} ({info['genre']}) for {user_id}")
-    console.print(f"match_score {info['match_score']:.3f} (better than {info['match_percentile']:.0%} of the catalog), "
+    console.print(f"[bold]{escape(info['track_name'])}[/bold] — {escape(info['artist_name'])} ({escape(info['genre'])}) "
+                  f"for {escape(user_id)}")
+    console.print(f"match_score {info['match_score']:.3f} (better than {info['match_percentile']:.0%} of the catalog; "
+                  f"taste {info['taste_score']:.3f}: {escape(info['neighbourhood'])}), "
                   f"improvement_score {info['improvement_score']:.3f}")
-    console.print(info["reason"])
+    for line in info["base_lines"]:
+        console.print(escape(line))
+    console.print(escape(info["reason"]))
     if info["shap"]:
         table = Table(title="preference model (SHAP)")
         for col in ("feature", "value", "contribution"):
