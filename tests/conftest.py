@@ -63,6 +63,14 @@ def spark(settings) -> Iterator:
     session.stop()
 
 
+#: distinctive values planted in the demo run's environment and token cache; they may appear in no file
+#: the run writes outside $MOODLAKE_HOME/secrets (tests/e2e/test_run_e2e.py)
+PLANTED_SECRETS = {
+    "client_id": "planted-client-id-5c1e9a", "client_secret": "planted-client-secret-9d4b27",
+    "access_token": "planted-access-token-1f8e63", "refresh_token": "planted-refresh-token-7a2c5d",
+}
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """`moodlake run` on the demo data, once per test session, in its own process and MOODLAKE_HOME.
@@ -75,8 +83,17 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     import sys
 
     home = tmp_path_factory.mktemp("demo_run_home")
-    env = {**os.environ, "MOODLAKE_HOME": str(home), "MOODLAKE_DRIVER_MEMORY": "3g"}
+    env = {**os.environ, "MOODLAKE_HOME": str(home), "MOODLAKE_DRIVER_MEMORY": "3g",
+           # planted secrets: test_run_e2e greps every file the run writes for them
+           "MOODLAKE_SPOTIFY_CLIENT_ID": PLANTED_SECRETS["client_id"],
+           "MOODLAKE_SPOTIFY_CLIENT_SECRET": PLANTED_SECRETS["client_secret"]}
     env.pop("MOODLAKE_WAREHOUSE", None)
+    secrets = home / "secrets"
+    secrets.mkdir(mode=0o700)
+    token = secrets / "spotify-token-demo-ava.json"
+    token.write_text(json.dumps({"access_token": PLANTED_SECRETS["access_token"], "token_type": "Bearer",
+                                 "refresh_token": PLANTED_SECRETS["refresh_token"], "expires_at": 1}))
+    token.chmod(0o600)
     proc = subprocess.run(
         [sys.executable, "-m", "moodlake", "run"], cwd=REPO, env=env, capture_output=True, text=True,
         timeout=3600, check=False,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from tests.conftest import REPO, moodlake
+from tests.conftest import PLANTED_SECRETS, REPO, moodlake
 
 CONTRACTS = REPO.parent / "shared" / "contracts"
 LOCAL_CONTRACTS = REPO / "tests" / "fixtures" / "contracts"
@@ -28,6 +29,7 @@ def status_json(env: dict) -> dict:
 def test_summary_follows_the_contract(demo_run: dict) -> None:
     summary = demo_run["summary"]
     jsonschema.validate(summary, schema("summary.schema.json"))
+    jsonschema.validate(summary, json.loads((LOCAL_CONTRACTS / "summary.schema.json").read_text()))  # our extension
     assert summary["demo"] is True
     assert {"ingest", "transform"} <= set(summary["stages"])
     assert all("error" not in stage for stage in summary["stages"].values())
@@ -96,8 +98,53 @@ def test_second_run_adds_no_bronze_rows(demo_run: dict) -> None:
     assert ingest["input_records"] == ingest["already_present"] + ingest["quarantined"] + ingest["skipped"]
 
 
+def extends(shared: object, ours: object, where: str = "$") -> list[str]:
+    """Where ``ours`` is not a compatible extension of ``shared``: every keyword kept with the same value,
+    except that ``properties`` may gain new (optional) entries and nested schemas may extend in turn."""
+    if not isinstance(shared, dict) or not isinstance(ours, dict):
+        return [] if shared == ours else [f"{where}: {shared!r} became {ours!r}"]
+    problems = []
+    for key, value in shared.items():
+        if key not in ours:
+            problems.append(f"{where}.{key}: removed")
+        elif key == "properties":
+            for name, sub in value.items():
+                problems += extends(sub, ours[key].get(name), f"{where}.properties.{name}")
+        elif key in ("description", "title"):
+            continue
+        else:
+            problems += extends(value, ours[key], f"{where}.{key}")
+    return problems
+
+
 @pytest.mark.parametrize("name", ["summary.schema.json", "status.schema.json"])
-def test_shipped_contract_copies_match_shared(name: str) -> None:
+def test_shipped_contracts_extend_the_shared_ones_compatibly(name: str) -> None:
+    """The repo's copy may describe more (new optional keys), never less or differently: output valid
+    against ours stays valid against ../shared/contracts."""
     if not (CONTRACTS / name).exists():
         pytest.skip("../shared/contracts is absent; the shipped copy is used")
-    assert json.loads((CONTRACTS / name).read_text()) == json.loads((LOCAL_CONTRACTS / name).read_text())
+    shared, ours = (json.loads(p.read_text()) for p in (CONTRACTS / name, LOCAL_CONTRACTS / name))
+    assert extends(shared, ours) == []
+    broken = {**ours, "properties": {k: v for k, v in ours.get("properties", {}).items() if k != "stages"}}
+    assert extends(shared, broken) or "stages" not in shared.get("properties", {}), "the check cannot fail"
+
+
+def test_planted_secrets_appear_in_no_file_the_run_writes(demo_run: dict) -> None:
+    """Logs, reports, summary.json, MLflow's store and artifacts, dbt's target and logs, the warehouse:
+    none holds the Spotify client secret or tokens planted in the run's environment and token cache;
+    the token cache itself stays private (0600 in a 0700 folder)."""
+    home: Path = demo_run["home"]
+    secrets = home / "secrets"
+    assert stat.S_IMODE(secrets.stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in secrets.iterdir())
+    planted = [v.encode() for k, v in PLANTED_SECRETS.items() if k != "client_id"]
+    checked, leaks = 0, []
+    for path in home.rglob("*"):
+        if not path.is_file() or path.is_symlink() or secrets in path.parents:
+            continue
+        data = path.read_bytes()
+        checked += 1
+        leaks += [f"{path.relative_to(home)}: {v.decode()}" for v in planted if v in data]
+    assert checked > 100, "the run wrote too few files for this check to mean anything"
+    assert not leaks, leaks
+    assert demo_run["stdout"] and not any(v.decode() in demo_run["stdout"] for v in planted)
