@@ -18,9 +18,10 @@ Spotify gives is ``Video`` in the file name, so those files are skipped and coun
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pyspark.sql import types as T
@@ -222,12 +223,21 @@ def is_video_file(name: str) -> bool:
     return bool(re.search(r"(^|[/\\!_])streaming_history_video", name, re.IGNORECASE))
 
 
+#: Plays before Spotify existed or after tomorrow are typos or corrupt files, not listening.
+EARLIEST_PLAY = datetime(2006, 1, 1)
+LONG_RANGE = (-(2**63), 2**63 - 1)
+
+
 def _parse_ts(text: Any, fmt: str | None = None) -> datetime:
+    """A play's UTC timestamp, refused when unreadable or outside 2006-01-01 .. tomorrow."""
     if not isinstance(text, str):
         raise ValueError(f"{text!r} is not a timestamp string")
-    if fmt:
-        return datetime.strptime(text, fmt)
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    moment = datetime.strptime(text, fmt) if fmt else datetime.fromisoformat(text.replace("Z", "+00:00"))
+    utc = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+    latest = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1)
+    if not EARLIEST_PLAY <= utc <= latest:
+        raise ValueError(f"{text!r} is outside {EARLIEST_PLAY:%Y-%m-%d} .. {latest:%Y-%m-%d} (UTC)")
+    return moment
 
 
 def _check_type(value: Any, dtype: T.DataType) -> Any:
@@ -238,8 +248,12 @@ def _check_type(value: Any, dtype: T.DataType) -> Any:
             raise ValueError(f"{value!r} is not a string")
         return value
     if isinstance(dtype, T.LongType):
-        if isinstance(value, bool) or not isinstance(value, int | float) or float(value) != int(value):
+        if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"{value!r} is not a whole number")
+        if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+            raise ValueError(f"{value!r} is not a whole number")  # NaN and Infinity too (Python's json reads them)
+        if not LONG_RANGE[0] <= int(value) <= LONG_RANGE[1]:
+            raise ValueError(f"{value!r} does not fit a 64-bit integer")
         return int(value)
     if isinstance(dtype, T.BooleanType):
         if not isinstance(value, bool):
@@ -280,7 +294,7 @@ def parse_extended(records: list[tuple[int, Any]], source: str, user_id: str) ->
             try:
                 _parse_ts(row["ts"])
             except ValueError as exc:
-                problem = ("ts", f"not an ISO-8601 timestamp: {exc}")
+                problem = ("ts", f"not a plausible ISO-8601 timestamp: {exc}")
         if problem is None and row["ms_played"] < 0:
             problem = ("ms_played", f"negative duration {row['ms_played']}")
         if problem:
@@ -318,7 +332,7 @@ def parse_account(records: list[tuple[int, Any]], source: str, user_id: str) -> 
             try:
                 _parse_ts(row["end_time"], "%Y-%m-%d %H:%M")
             except ValueError as exc:
-                problem = ("endTime", f"not 'YYYY-MM-DD HH:MM': {exc}")
+                problem = ("endTime", f"not a plausible 'YYYY-MM-DD HH:MM': {exc}")
         if problem is None and row["ms_played"] < 0:
             problem = ("msPlayed", f"negative duration {row['ms_played']}")
         if problem is None and not (row["track_name"] or row["episode_name"]):
