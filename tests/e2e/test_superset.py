@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import stat
 from pathlib import Path
 
@@ -74,29 +75,33 @@ def test_coverage_charts_render(superset_stack) -> None:
     assert "Rare Cut" in texts["Top unmatched tracks (minutes)"]  # catalog artists' tracks the catalog lacks
 
 
-def _listening(port: int) -> set[str]:
+def _listening(port: int) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     """Addresses with a TCP socket listening on ``port``, read from the kernel (/proc/net/tcp, tcp6)."""
-    found = set()
-    for name, width in (("tcp", 8), ("tcp6", 32)):
+    found: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
+    for name in ("tcp", "tcp6"):
         path = Path("/proc/net") / name
         if not path.exists():
             continue
         for line in path.read_text().splitlines()[1:]:
             local, state = line.split()[1], line.split()[3]
             address, hexport = local.split(":")
-            if state == "0A" and int(hexport, 16) == port:  # 0A = LISTEN
-                raw = bytes.fromhex(address)
-                if width == 8:
-                    found.add(".".join(str(b) for b in raw[::-1]))
-                else:  # four little-endian 32-bit words
-                    words = [raw[i:i + 4][::-1] for i in range(0, 16, 4)]
-                    found.add(":".join(b"".join(words).hex()[i:i + 4] for i in range(0, 32, 4)))
+            if state != "0A" or int(hexport, 16) != port:  # 0A = LISTEN
+                continue
+            raw = bytes.fromhex(address)  # the kernel prints each 32-bit word in host (little-endian) order
+            host_order = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+            found.add(ipaddress.ip_address(host_order))
     return found
 
 
+def _loopback(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """127.0.0.1, ::1, or ::ffff:127.0.0.1 (how a JVM's dual-stack socket bound to 127.0.0.1 appears)."""
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or bool(mapped and mapped.is_loopback)
+
+
 def test_servers_listen_on_loopback_only(superset_stack) -> None:
-    """Trino and Superset: every listening socket on their ports is 127.0.0.1 (or ::1), never 0.0.0.0."""
+    """Trino and Superset: every listening socket on their ports is loopback, never 0.0.0.0 or ::."""
     for port in (superset_stack.trino_port, superset_stack.superset_port):
         addresses = _listening(port)
         assert addresses, f"nothing listens on {port}: the check would prove nothing"
-        assert addresses <= {"127.0.0.1", "0000:0000:0000:0000:0000:0000:0000:0001"}, (port, addresses)
+        assert all(_loopback(a) for a in addresses), (port, sorted(map(str, addresses)))
